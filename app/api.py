@@ -1,0 +1,52 @@
+"""REST routes: parse the request, call the reviewer, return its review. Errors map to 4xx/503."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.review import Review
+from app.reviewer import Reviewer
+
+router = APIRouter()
+
+
+class ReviewRequest(BaseModel):
+    """A design to review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: str = Field(description="the design document, markdown or plain text")
+    format: Literal["markdown", "text"] = "markdown"
+    title: str | None = Field(default=None, max_length=300)
+
+
+def get_reviewer(request: Request) -> Reviewer:
+    return request.app.state.runtime.reviewer()
+
+
+ReviewerDep = Annotated[Reviewer, Depends(get_reviewer)]
+
+
+@router.post("/v1/reviews", response_model=Review, tags=["reviews"])
+def create_review(body: ReviewRequest, reviewer: ReviewerDep) -> Review:
+    """Review a design document and return the review."""
+    return reviewer.review(body.document, body.title, body.format)
+
+
+@router.get("/v1/rubric", tags=["rubric"])
+def get_rubric(reviewer: ReviewerDep) -> dict:
+    """The stages, items, topics and pitfalls the reviewer checks."""
+    rubric = reviewer.rubric
+
+    def group(g) -> dict:
+        return {"id": g.id, "title": g.title, "weight": g.weight,
+                "items": [{"id": i.id, "title": i.title, "weight": i.weight, "core": i.core,
+                           "questions": list(i.questions)} for i in g.items]}
+
+    return {"version": rubric.version, "corpus_version": reviewer.corpus_version,
+            "stages": [group(g) for g in rubric.stages],
+            "topics": [group(g) for g in rubric.topics],
+            "pitfalls": [{"id": p.id, "title": p.title, "severity": p.severity} for p in rubric.pitfalls]}

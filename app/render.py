@@ -1,0 +1,86 @@
+"""Reports: a review rendered as plain text for a terminal or as markdown."""
+
+from __future__ import annotations
+
+from app.review import Gap, Review
+
+_ORDER = {"critical": 0, "warning": 1, "info": 2}
+_BAR = 20
+
+
+def _bar(score: float) -> str:
+    filled = round(score * _BAR)
+    return "#" * filled + "." * (_BAR - filled)
+
+
+def _sorted_gaps(review: Review) -> list[Gap]:
+    return sorted(review.gaps(), key=lambda g: (_ORDER[g.severity], g.item))
+
+
+def _head(review: Review) -> list[str]:
+    d, o = review.document, review.overall
+    topics = ", ".join(f"{t.id} ({t.confidence:.2f})" for t in review.topics) or "none detected"
+    return [f"{d.title}", f"overall {o.score:.2f}  verdict: {o.verdict}  ({d.words} words, {d.lines} lines)",
+            f"topics: {topics}"]
+
+
+def render_text(review: Review, max_gaps: int = 40) -> str:
+    """A readable terminal report."""
+    out = _head(review) + ["", "STAGES"]
+    for s in review.stages:
+        covered = sum(i.status == "covered" for i in s.items)
+        out.append(f"  {s.title:<42} {s.score:4.2f} {_bar(s.score)} {covered}/{len(s.items)} covered")
+    if review.pitfalls:
+        out += ["", "PITFALLS"]
+        for p in review.pitfalls:
+            lines = ", ".join(f"{e.start_line}" + (f"-{e.end_line}" if e.end_line != e.start_line else "")
+                              for e in p.evidence)
+            out.append(f"  [{p.severity}] {p.title} (line {lines})")
+            out += [f"      > {e.quote}" for e in p.evidence[:2]]
+            out.append(f"      why: {p.why}")
+            out += [f"      ? {q}" for q in p.questions[:2]]
+    gaps = _sorted_gaps(review)
+    out += ["", f"GAPS ({len(gaps)})"]
+    for g in gaps[:max_gaps]:
+        where = f" [belongs near line {g.start_line}: {g.section}]" if g.start_line else ""
+        out.append(f"  [{g.severity}] {g.item} ({g.status}): {g.title}{where}")
+        out.append(f"      why: {g.why}")
+        out += [f"      ? {q}" for q in g.questions[:2]]
+        out += [f"      see {gd.source}" for gd in g.guidance[:1]]
+    if len(gaps) > max_gaps:
+        out.append(f"  ... and {len(gaps) - max_gaps} more (use --format json for all)")
+    r = review.reviewer
+    out += ["", f"reviewer {r.backend} v{r.version}, rubric {r.rubric_version}, corpus {r.corpus_version}, "
+                f"{r.embedding_model}, {r.elapsed_ms} ms" + (" (cached)" if r.cached else "")
+                + (f", DEGRADED: {r.degraded_reason}" if r.degraded else "")]
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(review: Review) -> str:
+    """The report as markdown, for a PR comment, a wiki page or a Slack file."""
+    d, o = review.document, review.overall
+    out = [f"# Design review: {d.title}", "",
+           f"**Overall:** {o.score:.2f} ({o.verdict.replace('_', ' ')}) · {d.words} words · "
+           f"topics: {', '.join(t.id for t in review.topics) or 'none detected'}", "",
+           "| Stage | Score | Covered | Gaps |", "| --- | --- | --- | --- |"]
+    for s in review.stages:
+        covered = sum(i.status == "covered" for i in s.items)
+        out.append(f"| {s.title} | {s.score:.2f} | {covered}/{len(s.items)} | {len(s.gaps)} |")
+    if review.pitfalls:
+        out += ["", "## Pitfalls", ""]
+        for p in review.pitfalls:
+            lines = ", ".join(f"L{e.start_line}" for e in p.evidence)
+            out.append(f"- **{p.title}** ({p.severity}, {lines}): {p.why}")
+            out += [f"  > {e.quote}" for e in p.evidence[:1]]
+    out += ["", "## Gaps", ""]
+    for g in _sorted_gaps(review):
+        out.append(f"### {g.title} (`{g.item}`, {g.severity}, {g.status})")
+        out += ["", g.why, ""]
+        out += [f"- {q}" for q in g.questions]
+        if g.guidance:
+            out += ["", f"Guidance: `{g.guidance[0].source}`"]
+        out.append("")
+    r = review.reviewer
+    out.append(f"_Reviewed by design-reviewer {r.version} ({r.backend}), rubric {r.rubric_version}, "
+               f"corpus {r.corpus_version}._")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,110 @@
+"""The review's types: what every door renders, independent of the scoring backend."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["covered", "partial", "missing"]
+Severity = Literal["critical", "warning", "info"]
+Verdict = Literal["strong", "adequate", "needs_work", "insufficient"]
+
+
+class Evidence(BaseModel):
+    start_line: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    quote: str
+
+
+class Guidance(BaseModel):
+    source: str
+    text: str
+
+
+class ItemResult(BaseModel):
+    id: str
+    title: str
+    status: Status
+    confidence: float = Field(ge=0, le=1)
+    evidence: list[Evidence] = []
+    topic: str | None = None
+
+
+class Gap(BaseModel):
+    item: str
+    title: str
+    status: Status
+    severity: Severity
+    why: str
+    questions: list[str]
+    guidance: list[Guidance] = []
+    section: str | None = None
+    start_line: int | None = None
+
+
+class StageResult(BaseModel):
+    id: str
+    title: str
+    score: float = Field(ge=0, le=1)
+    weight: float
+    items: list[ItemResult]
+    gaps: list[Gap]
+
+
+class TopicResult(BaseModel):
+    id: str
+    title: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class PitfallFinding(BaseModel):
+    id: str
+    title: str
+    severity: Severity
+    confidence: float = Field(ge=0, le=1)
+    evidence: list[Evidence]
+    why: str
+    questions: list[str] = []
+    guidance: list[Guidance] = []
+
+
+class DocumentInfo(BaseModel):
+    sha256: str
+    title: str
+    words: int
+    lines: int
+
+
+class Overall(BaseModel):
+    score: float = Field(ge=0, le=1)
+    verdict: Verdict
+
+
+class ReviewerInfo(BaseModel):
+    backend: str
+    degraded: bool = False
+    degraded_reason: str | None = None
+    corpus_version: str
+    rubric_version: str
+    embedding_model: str
+    version: str
+    elapsed_ms: int
+    cached: bool = False
+
+
+class Review(BaseModel):
+    id: str
+    created_at: str
+    document: DocumentInfo
+    overall: Overall
+    topics: list[TopicResult]
+    stages: list[StageResult]
+    topic_items: list[ItemResult]
+    topic_gaps: list[Gap]
+    pitfalls: list[PitfallFinding]
+    reviewer: ReviewerInfo
+
+    def gaps(self) -> list[Gap]:
+        """Every gap of the review, stage gaps first."""
+        return [g for s in self.stages for g in s.gaps] + list(self.topic_gaps)

@@ -1,0 +1,206 @@
+"""The review: parse, embed, score every item, find pitfalls and topics, and assemble the result."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from datetime import datetime, timezone
+
+import numpy as np
+
+from app import __version__
+from app.config import Settings
+from app.corpus import read_corpus, corpus_version
+from app.document import Document, check_limits, decode_document, parse_document
+from app.embedder import Embedder
+from app.pitfalls import find_pitfalls
+from app.review import (DocumentInfo, Evidence, Gap, Guidance, ItemResult, Overall, PitfallFinding,
+                        Review, ReviewerInfo, StageResult, TopicResult)
+from app.rubric import Group, Item, Rubric, build_rubric
+from app.scorer import LocalScorer, ScorerModel, Verdict
+from app.store import GUIDANCE, ITEMS, Store
+from app.substance import substance
+from app.topics import detect_topics
+
+_WHY = re.compile(r"\*\*Why reviewers ask\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
+_WHY_PITFALL = re.compile(r"\*\*Why it matters\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
+CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0}
+VERDICTS = ((0.75, "strong"), (0.55, "adequate"), (0.35, "needs_work"), (0.0, "insufficient"))
+
+
+def severity(item: Item, group: Group, status: str) -> str:
+    """Gap severity from the item's weight, its stage's weight, whether it is core, and its status."""
+    stake = item.weight * group.weight
+    if status == "missing" and item.core and stake >= 3:
+        return "critical"
+    if item.core and (status == "missing" or stake >= 3):
+        return "warning"
+    return "info"
+
+
+def verdict(score: float) -> str:
+    return next(name for floor, name in VERDICTS if score >= floor)
+
+
+class Reviewer:
+    """Reviews documents with the local scorer; one instance serves a whole process."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        files = read_corpus(settings.corpus_dir)
+        self.rubric: Rubric = build_rubric(files)
+        self.corpus_version = corpus_version(files)
+        self._why = self._read_why(files)
+        ids, vectors, metas = store.vectors(ITEMS)
+        anchor_items = [m.get("item", "") for m in metas]
+        self._item_vectors = {i: vectors[[k for k, a in enumerate(anchor_items) if a == i]].mean(axis=0)
+                              for i in set(anchor_items)}
+        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, ScorerModel.load())
+        self._stage_vectors = embedder.embed([g.title for g in self.rubric.stages])
+        self._guidance: dict[str, list[Guidance]] = {}
+        self._cache: OrderedDict[tuple, Review] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _read_why(files) -> dict[str, str]:
+        why = {}
+        for f in files:
+            for s in f.sections:
+                match = _WHY.search(s.text) or _WHY_PITFALL.search(s.text)
+                if match:
+                    why[s.anchor] = " ".join(match.group(1).split())
+        return why
+
+    def review(self, data: bytes | str, title: str | None = None, fmt: str = "markdown") -> Review:
+        """Review one document; the same document again comes from the cache."""
+        started = time.perf_counter()
+        text = decode_document(data)
+        check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
+        doc = parse_document(text, title, fmt)
+        key = (doc.sha256, fmt, title, self.rubric.version, self.corpus_version)
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None:
+            return self._stamp(hit, started, cached=True)
+        review = self._assemble(doc, started)
+        with self._lock:
+            self._cache[key] = review
+            while len(self._cache) > self.settings.review_cache_size:
+                self._cache.popitem(last=False)
+        return review
+
+    def _stamp(self, review: Review, started: float, cached: bool) -> Review:
+        info = review.reviewer.model_copy(update={
+            "cached": cached, "elapsed_ms": int((time.perf_counter() - started) * 1000)})
+        return review.model_copy(update={
+            "id": uuid.uuid4().hex, "created_at": datetime.now(timezone.utc).isoformat(),
+            "reviewer": info})
+
+    def score_document(self, doc: Document) -> tuple[list[Verdict], np.ndarray, np.ndarray]:
+        """The scorer's verdicts with the window vectors and substance they came from."""
+        vectors = self.embedder.embed([w.text for w in doc.windows])
+        subst = np.array([substance(w.text, w.kind) for w in doc.windows], dtype=np.float32)
+        return self.scorer.score(doc, vectors, subst), vectors, subst
+
+    def _assemble(self, doc: Document, started: float) -> Review:
+        verdicts, vectors, _ = self.score_document(doc)
+        by_id = {v.item: v for v in verdicts}
+        homes = self._homes(doc, vectors)
+        stages = [self._stage(doc, g, by_id, homes.get(g.id)) for g in self.rubric.stages]
+        topics = detect_topics(doc, self.rubric.topics)
+        topic_items, topic_gaps = [], []
+        for group, _ in topics:
+            result = self._stage(doc, group, by_id, None)
+            topic_items += [i.model_copy(update={"topic": group.id}) for i in result.items]
+            topic_gaps += result.gaps
+        total = sum(g.weight for g in self.rubric.stages)
+        score = sum(s.score * s.weight for s in stages) / total
+        return Review(
+            id=uuid.uuid4().hex, created_at=datetime.now(timezone.utc).isoformat(),
+            document=DocumentInfo(sha256=doc.sha256, title=doc.title, words=doc.words, lines=len(doc.lines)),
+            overall=Overall(score=round(score, 4), verdict=verdict(score)),
+            topics=[TopicResult(id=g.id, title=g.title, confidence=c) for g, c in topics],
+            stages=stages, topic_items=topic_items, topic_gaps=topic_gaps,
+            pitfalls=self._pitfalls(doc),
+            reviewer=ReviewerInfo(
+                backend="local", corpus_version=self.corpus_version,
+                rubric_version=self.rubric.version, embedding_model=self.embedder.name,
+                version=__version__, elapsed_ms=int((time.perf_counter() - started) * 1000)),
+        )
+
+    def _homes(self, doc: Document, vectors: np.ndarray) -> dict[str, tuple[str, int]]:
+        """For each stage, the document heading most like it: where a missing item belongs."""
+        heads = [k for k, w in enumerate(doc.windows) if w.kind == "heading"]
+        if not heads:
+            return {}
+        sims = vectors[heads] @ self._stage_vectors.T
+        homes = {}
+        for s, stage in enumerate(self.rubric.stages):
+            best = int(np.argmax(sims[:, s]))
+            if sims[best, s] >= 0.45:
+                w = doc.windows[heads[best]]
+                homes[stage.id] = (w.text, w.start_line)
+        return homes
+
+    def _stage(self, doc: Document, group: Group, by_id: dict[str, Verdict],
+               home: tuple[str, int] | None) -> StageResult:
+        items, gaps = [], []
+        for item in group.items:
+            v = by_id[item.id]
+            items.append(ItemResult(id=item.id, title=item.title, status=v.status,
+                                    confidence=round(self._confidence(v), 4),
+                                    evidence=self._evidence(doc, v)))
+            if v.status != "covered":
+                gaps.append(Gap(
+                    item=item.id, title=item.title, status=v.status,
+                    severity=severity(item, group, v.status),
+                    why=self._why.get(item.id, item.title), questions=list(item.questions),
+                    guidance=self.guidance(item.id, group.id),
+                    section=home[0] if home else None, start_line=home[1] if home else None))
+        weight = sum(i.weight for i in group.items)
+        score = sum(CREDIT[r.status] * i.weight for r, i in zip(items, group.items)) / weight
+        return StageResult(id=group.id, title=group.title, score=round(score, 4), weight=group.weight,
+                           items=items, gaps=gaps)
+
+    @staticmethod
+    def _confidence(v: Verdict) -> float:
+        """How sure the scorer is of the status it gave, not of coverage itself."""
+        return v.probability if v.status == "covered" else 1.0 - v.probability
+
+    @staticmethod
+    def _evidence(doc: Document, v: Verdict) -> list[Evidence]:
+        if v.status == "missing":
+            return []
+        spans = sorted({(doc.windows[k].start_line, doc.windows[k].end_line) for k in v.windows})
+        return [Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in spans]
+
+    def guidance(self, item_id: str, group_id: str) -> list[Guidance]:
+        """The corpus chunks nearest to the item, from the guidance collection; cached per item."""
+        n = self.settings.guidance_per_finding
+        if n == 0 or item_id not in self._item_vectors:
+            return []
+        if item_id not in self._guidance:
+            hits = self.store.query(GUIDANCE, self._item_vectors[item_id][None, :], n,
+                                    where={"group": group_id})[0]
+            hits.sort(key=lambda h: (h.metadata.get("item") != item_id, h.distance))
+            self._guidance[item_id] = [Guidance(source=h.metadata.get("source", h.id), text=h.text)
+                                       for h in hits]
+        return self._guidance[item_id]
+
+    def _pitfalls(self, doc: Document) -> list[PitfallFinding]:
+        out = []
+        for finding in find_pitfalls(doc, {p.id for p in self.rubric.pitfalls}):
+            pitfall = self.rubric.pitfall(finding.pitfall)
+            spans = sorted({(doc.windows[k].start_line, doc.windows[k].end_line) for k in finding.windows})
+            out.append(PitfallFinding(
+                id=pitfall.id, title=pitfall.title, severity=pitfall.severity,
+                confidence=finding.confidence,
+                evidence=[Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in spans],
+                why=self._why.get(pitfall.id, pitfall.title), questions=list(pitfall.questions),
+                guidance=self.guidance(pitfall.id, "pitfalls")))
+        return out

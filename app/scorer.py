@@ -1,0 +1,154 @@
+"""The local scorer: deterministic coverage verdicts from embeddings and lexical evidence.
+
+For every rubric item it reads each window of the document against the item's anchors (the
+corpus sentences that state the item concretely) and keywords, keeps only windows with
+substance, and combines a few per-item features with a logistic model whose weights live in
+scorer_weights.json (fitted by bench/fit_scorer.py, leave-one-document-out).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.document import Document
+from app.rubric import Item
+
+WEIGHTS_FILE = Path(__file__).with_name("scorer_weights.json")
+SUBSTANTIVE = 0.5
+FEATURES = ("s_best", "s_any", "s_top3", "n_strong", "kw_sub", "kw_weak", "margin", "z_best",
+            "sub_best")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The scorer's decision on one item, with the windows that support it."""
+
+    item: str
+    probability: float
+    status: str
+    windows: tuple[int, ...]
+    features: dict[str, float]
+
+
+def keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern | None:
+    """One case-insensitive regex matching any keyword on word boundaries."""
+    terms = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len, reverse=True)
+    if not terms:
+        return None
+    body = "|".join(re.escape(t).replace(r"\ ", r"[\s\-]+") for t in terms)
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])", re.I)
+
+
+@dataclass
+class ScorerModel:
+    """Feature standardisation, logistic weights and status thresholds."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    covered_at: float
+    partial_at: float
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> "ScorerModel":
+        raw = json.loads(path.read_text())
+        names = raw["features"]
+        if tuple(names) != FEATURES:
+            raise ValueError(f"{path}: features {names} do not match the scorer's {FEATURES}")
+        return cls(np.array(raw["mean"]), np.array(raw["std"]), np.array(raw["coef"]),
+                   float(raw["intercept"]), float(raw["covered_at"]), float(raw["partial_at"]))
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.std) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+class LocalScorer:
+    """Scores every item of a list against a document's windows."""
+
+    def __init__(self, items: list[Item], anchor_vectors: np.ndarray, anchor_items: list[str],
+                 model: ScorerModel | None) -> None:
+        self.items = items
+        index = {item.id: k for k, item in enumerate(items)}
+        self._anchor_item = np.array([index.get(a, -1) for a in anchor_items])
+        keep = self._anchor_item >= 0
+        self._anchors = anchor_vectors[keep]
+        self._anchor_item = self._anchor_item[keep]
+        self._patterns = [keyword_pattern(i.keywords) for i in items]
+        self.model = model
+
+    def similarity(self, window_vectors: np.ndarray) -> np.ndarray:
+        """windows x items: each window's best cosine to any anchor of the item."""
+        if len(window_vectors) == 0:
+            return np.zeros((0, len(self.items)), dtype=np.float32)
+        sims = window_vectors @ self._anchors.T
+        out = np.full((len(window_vectors), len(self.items)), -1.0, dtype=np.float32)
+        for j in range(len(self.items)):
+            cols = self._anchor_item == j
+            if cols.any():
+                out[:, j] = sims[:, cols].max(axis=1)
+        return out
+
+    def keyword_hits(self, texts: list[str]) -> list[list[set[str]]]:
+        """For each item, for each window, the distinct keywords it contains."""
+        lowered = [t.lower() for t in texts]
+        return [[set(p.findall(t)) if p else set() for t in lowered] for p in self._patterns]
+
+    def features(self, sim: np.ndarray, subst: np.ndarray, hits: list[list[set[str]]]) -> np.ndarray:
+        """items x FEATURES for one document."""
+        n_items = len(self.items)
+        rows = np.zeros((n_items, len(FEATURES)), dtype=np.float64)
+        if sim.shape[0] == 0:
+            return rows
+        good = subst >= SUBSTANTIVE
+        weak = ~good
+        weighted = sim * np.clip(subst, 0, 1)[:, None]
+        others = np.sort(sim, axis=1)
+        for j in range(n_items):
+            col = sim[:, j]
+            s_good = np.where(good, col, 0.0)
+            best = int(np.argmax(s_good))
+            top3 = np.sort(weighted[:, j])[-3:]
+            second = others[best, -2] if others[best, -1] == col[best] else others[best, -1]
+            kw_good = set().union(*(hits[j][w] for w in np.flatnonzero(good))) if good.any() else set()
+            kw_weak = set().union(*(hits[j][w] for w in np.flatnonzero(weak))) if weak.any() else set()
+            rows[j] = (s_good[best], col.max(), top3.mean(), np.log1p((s_good >= 0.55).sum()),
+                       np.log1p(len(kw_good)), np.log1p(len(kw_weak - kw_good)),
+                       col[best] - second, 0.0, subst[best])
+        best_col = rows[:, 0]
+        rows[:, 7] = (best_col - best_col.mean()) / (best_col.std() + 1e-6)
+        return rows
+
+    def score(self, doc: Document, window_vectors: np.ndarray, subst: np.ndarray) -> list[Verdict]:
+        """A verdict for every item, with up to three supporting windows."""
+        sim = self.similarity(window_vectors)
+        hits = self.keyword_hits([w.text for w in doc.windows])
+        feats = self.features(sim, subst, hits)
+        probs = self.model.probability(feats) if self.model else np.clip(feats[:, 0], 0, 1)
+        verdicts = []
+        for j, item in enumerate(self.items):
+            p = float(probs[j])
+            status = self._status(p)
+            verdicts.append(Verdict(item.id, p, status, self._evidence(sim[:, j], subst, hits[j]),
+                                    dict(zip(FEATURES, map(float, feats[j])))))
+        return verdicts
+
+    def _status(self, p: float) -> str:
+        covered_at = self.model.covered_at if self.model else 0.6
+        partial_at = self.model.partial_at if self.model else 0.45
+        return "covered" if p >= covered_at else "partial" if p >= partial_at else "missing"
+
+    @staticmethod
+    def _evidence(col: np.ndarray, subst: np.ndarray, hits: list[set[str]]) -> tuple[int, ...]:
+        if len(col) == 0:
+            return ()
+        score = col * np.where(subst >= SUBSTANTIVE, 1.0, 0.6) + 0.03 * np.array([len(h) for h in hits])
+        order = np.argsort(-score)[:3]
+        top = score[order[0]]
+        return tuple(int(w) for w in order if score[w] >= top - 0.08)
