@@ -20,7 +20,7 @@ from app.pitfalls import find_pitfalls
 from app.review import (DocumentInfo, Evidence, Gap, Guidance, ItemResult, Overall, PitfallFinding,
                         Review, ReviewerInfo, StageResult, TopicResult)
 from app.rubric import Group, Item, Rubric, build_rubric
-from app.scorer import LocalScorer, ScorerModel, Verdict
+from app.scorer import WEIGHTS_FILE, LocalScorer, ScorerModel, Verdict
 from app.store import GUIDANCE, ITEMS, Store
 from app.substance import substance
 from app.topics import detect_topics
@@ -60,7 +60,8 @@ class Reviewer:
         anchor_items = [m.get("item", "") for m in metas]
         self._item_vectors = {i: vectors[[k for k, a in enumerate(anchor_items) if a == i]].mean(axis=0)
                               for i in set(anchor_items)}
-        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, ScorerModel.load())
+        model = ScorerModel.load() if WEIGHTS_FILE.exists() else None
+        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model)
         self._stage_vectors = embedder.embed([g.title for g in self.rubric.stages])
         self._guidance: dict[str, list[Guidance]] = {}
         self._cache: OrderedDict[tuple, Review] = OrderedDict()
