@@ -61,7 +61,8 @@ class Reviewer:
         self._item_vectors = {i: vectors[[k for k, a in enumerate(anchor_items) if a == i]].mean(axis=0)
                               for i in set(anchor_items)}
         model = ScorerModel.load() if WEIGHTS_FILE.exists() else None
-        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model)
+        bodies = {sec.anchor: sec.text for f in files for sec in f.sections}
+        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model, bodies)
         self._stage_vectors = embedder.embed([g.title for g in self.rubric.stages])
         self._guidance: dict[str, list[Guidance]] = {}
         self._cache: OrderedDict[tuple, Review] = OrderedDict()
@@ -105,7 +106,7 @@ class Reviewer:
     def score_document(self, doc: Document) -> tuple[list[Verdict], np.ndarray, np.ndarray]:
         """The scorer's verdicts with the window vectors and substance they came from."""
         vectors = self.embedder.embed([w.text for w in doc.windows])
-        subst = np.array([substance(w.text, w.kind) for w in doc.windows], dtype=np.float32)
+        subst = np.array([substance(w.text, w.kind, w.section) for w in doc.windows], dtype=np.float32)
         return self.scorer.score(doc, vectors, subst), vectors, subst
 
     def _assemble(self, doc: Document, started: float) -> Review:

@@ -21,7 +21,8 @@ from app.rubric import Item
 WEIGHTS_FILE = Path(__file__).with_name("scorer_weights.json")
 SUBSTANTIVE = 0.5
 FEATURES = ("s_best", "s_any", "s_top3", "n_strong", "kw_sub", "kw_weak", "margin", "z_best",
-            "sub_best")
+            "sub_best", "tf_best", "p_best", "tf_share", "prior")
+SOFTMAX_T = 0.05
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ScorerModel:
     intercept: float
     covered_at: float
     partial_at: float
+    priors: dict[str, float]
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "ScorerModel":
@@ -62,19 +64,32 @@ class ScorerModel:
         if tuple(names) != FEATURES:
             raise ValueError(f"{path}: features {names} do not match the scorer's {FEATURES}")
         return cls(np.array(raw["mean"]), np.array(raw["std"]), np.array(raw["coef"]),
-                   float(raw["intercept"]), float(raw["covered_at"]), float(raw["partial_at"]))
+                   float(raw["intercept"]), float(raw["covered_at"]), float(raw["partial_at"]),
+                   dict(raw.get("priors", {})))
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         z = ((x - self.mean) / self.std) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
 
+def _softmax(m: np.ndarray) -> np.ndarray:
+    """Per window, how much more it is about one item than about the others."""
+    z = np.exp((m - m.max(axis=1, keepdims=True)) / SOFTMAX_T)
+    return z / z.sum(axis=1, keepdims=True)
+
+
 class LocalScorer:
     """Scores every item of a list against a document's windows."""
 
     def __init__(self, items: list[Item], anchor_vectors: np.ndarray, anchor_items: list[str],
-                 model: ScorerModel | None) -> None:
+                 model: ScorerModel | None, item_texts: dict[str, str] | None = None) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.items = items
+        texts = [" ".join([i.title, *i.keywords, *i.anchors, (item_texts or {}).get(i.id, "")])
+                 for i in items]
+        self._tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2))
+        self._item_terms = self._tfidf.fit_transform(texts).T.tocsc()
         index = {item.id: k for k, item in enumerate(items)}
         self._anchor_item = np.array([index.get(a, -1) for a in anchor_items])
         keep = self._anchor_item >= 0
@@ -100,13 +115,26 @@ class LocalScorer:
         lowered = [t.lower() for t in texts]
         return [[set(p.findall(t)) if p else set() for t in lowered] for p in self._patterns]
 
-    def features(self, sim: np.ndarray, subst: np.ndarray, hits: list[list[set[str]]]) -> np.ndarray:
+    def lexical(self, texts: list[str]) -> np.ndarray:
+        """windows x items: TF-IDF cosine between each window and each item's corpus text."""
+        if not texts:
+            return np.zeros((0, len(self.items)))
+        return (self._tfidf.transform(texts) @ self._item_terms).toarray()
+
+    def features(self, sim: np.ndarray, subst: np.ndarray, hits: list[list[set[str]]],
+                 lex: np.ndarray) -> np.ndarray:
         """items x FEATURES for one document."""
         n_items = len(self.items)
         rows = np.zeros((n_items, len(FEATURES)), dtype=np.float64)
+        if self.model:
+            rows[:, 12] = [self.model.priors.get(i.id, 0.0) for i in self.items]
         if sim.shape[0] == 0:
             return rows
         good = subst >= SUBSTANTIVE
+        g = good.astype(np.float64)[:, None]
+        share = _softmax(sim) * g
+        lex_share = _softmax(lex) * g
+        lex_good = lex * g
         weak = ~good
         weighted = sim * np.clip(subst, 0, 1)[:, None]
         others = np.sort(sim, axis=1)
@@ -120,7 +148,8 @@ class LocalScorer:
             kw_weak = set().union(*(hits[j][w] for w in np.flatnonzero(weak))) if weak.any() else set()
             rows[j] = (s_good[best], col.max(), top3.mean(), np.log1p((s_good >= 0.55).sum()),
                        np.log1p(len(kw_good)), np.log1p(len(kw_weak - kw_good)),
-                       col[best] - second, 0.0, subst[best])
+                       col[best] - second, 0.0, subst[best], lex_good[:, j].max(),
+                       share[:, j].max(), lex_share[:, j].sum(), rows[j, 12])
         best_col = rows[:, 0]
         rows[:, 7] = (best_col - best_col.mean()) / (best_col.std() + 1e-6)
         return rows
@@ -128,8 +157,9 @@ class LocalScorer:
     def score(self, doc: Document, window_vectors: np.ndarray, subst: np.ndarray) -> list[Verdict]:
         """A verdict for every item, with up to three supporting windows."""
         sim = self.similarity(window_vectors)
-        hits = self.keyword_hits([w.text for w in doc.windows])
-        feats = self.features(sim, subst, hits)
+        texts = [w.text for w in doc.windows]
+        hits = self.keyword_hits(texts)
+        feats = self.features(sim, subst, hits, self.lexical(texts))
         probs = self.model.probability(feats) if self.model else np.clip(feats[:, 0], 0, 1)
         verdicts = []
         for j, item in enumerate(self.items):

@@ -30,6 +30,16 @@ _VERBISH = re.compile(
 )
 _REASON = re.compile(r"\b(?:because|since|so that|instead|rather than|otherwise|which means|so we)\b", re.I)
 _NUMBER = re.compile(r"\d")
+_DEFINITION = re.compile(
+    r"^(?:an? |the )?(?:\w+ ){0,3}?(?:(?:is|are|means|refers to) )?(?:an? |the )(?:\w+ ){0,2}?"
+    r"(?:measure|metric|tendency|degree|technique|method|way|process|system|algorithm|change|"
+    r"architecture|area|practice|approach|model|set|central|neural|online|form|version)\b|"
+    r"^(?:releasing|running|training|using|serving|storing|measuring|balancing|splitting|adding|"
+    r"detecting|area under)\b",
+    re.I,
+)
+_FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my)\b", re.I)
+_GLOSSARY = re.compile(r"\b(?:glossary|definitions|terminology|key terms|acronyms)\b", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*|\d[\d.,%]*")
 
 
@@ -49,9 +59,16 @@ def _is_term_list(content: str) -> bool:
     return short / len(parts) >= 0.75 and len(_VERBISH.findall(content)) <= 1
 
 
-def substance(text: str, kind: str = "paragraph") -> float:
+def is_definition(text: str) -> bool:
+    """A glossary line: 'Term: a thing that ...', general, with no number and no 'we'."""
+    content = strip_label(text)
+    return (content != text.strip() and bool(_DEFINITION.match(content))
+            and not _FIRST_PERSON.search(content) and not _NUMBER.search(content))
+
+
+def substance(text: str, kind: str = "paragraph", section: str = "") -> float:
     """A 0..1 estimate of how much concrete content a window carries."""
-    if kind in ("heading", "code"):
+    if kind in ("heading", "code") or _GLOSSARY.search(section):
         return 0.0
     content = strip_label(text)
     if not content or _VAGUE.match(content.strip()):
@@ -59,13 +76,16 @@ def substance(text: str, kind: str = "paragraph") -> float:
     words = _WORD.findall(content)
     if not words:
         return 0.0
-    score = min(1.0, len(words) / 14.0)
-    if _is_term_list(content):
-        score *= 0.25
+    numbers = bool(_NUMBER.search(content))
+    score = min(1.0, len(words) / 10.0)
+    if _is_term_list(content) and not numbers:
+        score *= 0.3
     if _FILLER.search(content):
         score *= 0.35
-    if _NUMBER.search(content):
-        score = min(1.0, score + 0.15)
+    if is_definition(text):
+        score *= 0.2
+    if numbers:
+        score = min(1.0, score + 0.3)
     if _REASON.search(content):
         score = min(1.0, score + 0.15)
     return round(score, 4)

@@ -34,6 +34,28 @@ def collect(reviewer, docs):
     return rows
 
 
+PRIOR = FEATURES.index("prior")
+
+
+def priors(rows) -> dict[str, float]:
+    """Per item, the smoothed log-odds that a design covers it."""
+    covered, total = {}, {}
+    for ids, _, y, _ in rows:
+        for item, label in zip(ids, y):
+            covered[item] = covered.get(item, 0) + int(label)
+            total[item] = total.get(item, 0) + 1
+    return {i: float(np.log((covered[i] + 1) / (total[i] - covered[i] + 1))) for i in total}
+
+
+def with_priors(rows, table):
+    out = []
+    for ids, x, y, statuses in rows:
+        x = x.copy()
+        x[:, PRIOR] = [table.get(i, 0.0) for i in ids]
+        out.append((ids, x, y, statuses))
+    return out
+
+
 def fit(x, y, c):
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / std, y)
@@ -70,9 +92,11 @@ def main() -> None:
     rows = collect(reviewer, docs)
     probs = []
     for k in range(len(docs)):
-        train = [r for j, r in enumerate(rows) if j != k]
+        table = priors([r for j, r in enumerate(rows) if j != k])
+        fold = with_priors(rows, table)
+        train = [r for j, r in enumerate(fold) if j != k]
         params = fit(np.vstack([r[1] for r in train]), np.concatenate([r[2] for r in train]), args.C)
-        probs.append(predict(params, rows[k][1]))
+        probs.append(predict(params, fold[k][1]))
     best = max(((c, p) for c in np.arange(0.3, 0.75, 0.025) for p in np.arange(0.1, 0.5, 0.05) if p < c),
                key=lambda cp: evaluate(reviewer, docs, rows, probs, *cp)["kappa"]
                - evaluate(reviewer, docs, rows, probs, *cp)["stage_mae"])
@@ -80,6 +104,8 @@ def main() -> None:
     print(f"leave-one-document-out (C={args.C}): covered_at={best[0]:.3f} partial_at={best[1]:.3f}")
     for key, value in figures.items():
         print(f"  {key:14} {value:.3f}")
+    table = priors(rows)
+    rows = with_priors(rows, table)
     params = fit(np.vstack([r[1] for r in rows]), np.concatenate([r[2] for r in rows]), args.C)
     for name, w in zip(FEATURES, params[2]):
         print(f"  coef {name:10} {w:+.3f}")
@@ -88,6 +114,7 @@ def main() -> None:
             "features": list(FEATURES), "mean": params[0].tolist(), "std": params[1].tolist(),
             "coef": params[2].tolist(), "intercept": params[3], "covered_at": float(best[0]),
             "partial_at": float(best[1]), "C": args.C, "fitted_on": "shared/eval/dev",
+            "priors": table,
         }, indent=2) + "\n")
         print(f"wrote {WEIGHTS_FILE.relative_to(ROOT)}")
 
