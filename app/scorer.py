@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from app.document import Document
 from app.rubric import Item
@@ -23,6 +24,8 @@ SUBSTANTIVE = 0.5
 FEATURES = ("s_best", "s_any", "s_top3", "n_strong", "kw_sub", "kw_weak", "margin", "z_best",
             "sub_best", "tf_best", "p_best", "tf_share", "prior")
 SOFTMAX_T = 0.05
+_INFLECT = r"(?:s|es|ed|d|ing|er|ers)?"
+_TOKEN = re.compile(r"[a-z][a-z0-9\-]+|\d+")
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,23 @@ def keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern | None:
     terms = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len, reverse=True)
     if not terms:
         return None
-    body = "|".join(re.escape(t).replace(r"\ ", r"[\s\-]+") for t in terms)
+    body = "|".join(re.escape(t).replace(r"\ ", r"[\s\-]+") + (_INFLECT if t[-1].isalpha() else "")
+                    for t in terms)
     return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])", re.I)
+
+
+def stem(token: str) -> str:
+    """A light suffix stripper, so 'caches', 'cached' and 'caching' meet 'cache'."""
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "s"):
+        if len(token) > len(suffix) + 3 and token.endswith(suffix):
+            return token[: -len(suffix)]
+    return token
+
+
+def analyze(text: str) -> list[str]:
+    """Lower-cased, stemmed word unigrams and bigrams, stop words dropped, for TF-IDF."""
+    words = [stem(w) for w in _TOKEN.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
 @dataclass
@@ -83,12 +101,11 @@ class LocalScorer:
 
     def __init__(self, items: list[Item], anchor_vectors: np.ndarray, anchor_items: list[str],
                  model: ScorerModel | None, item_texts: dict[str, str] | None = None) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.items = items
         texts = [" ".join([i.title, *i.keywords, *i.anchors, (item_texts or {}).get(i.id, "")])
                  for i in items]
-        self._tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2))
+        self._tfidf = TfidfVectorizer(sublinear_tf=True, analyzer=analyze)
         self._item_terms = self._tfidf.fit_transform(texts).T.tocsc()
         index = {item.id: k for k, item in enumerate(items)}
         self._anchor_item = np.array([index.get(a, -1) for a in anchor_items])

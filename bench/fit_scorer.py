@@ -72,14 +72,19 @@ def status(p, covered_at, partial_at):
 
 
 def evaluate(reviewer, docs, rows, probs, covered_at, partial_at):
-    truth, pred, errors = [], [], []
+    truth, pred, errors, perrors = [], [], [], []
     for d, (ids, _, y, statuses), p in zip(docs, rows, probs):
         truth += list(y == 1)
         pred += list(p >= covered_at)
         got = dict(zip(ids, (status(v, covered_at, partial_at) for v in p)))
+        prob = dict(zip(ids, p))
         for g in reviewer.rubric.stages:
-            errors.append(abs(stage_score(g.items, lambda i: got[i]) - stage_score(g.items, d.status)))
-    return {**gap_figures(truth, pred), "stage_mae": float(np.mean(errors))}
+            want = stage_score(g.items, d.status)
+            errors.append(abs(stage_score(g.items, lambda i: got[i]) - want))
+            share = sum(prob[i.id] * i.weight for i in g.items) / sum(i.weight for i in g.items)
+            perrors.append(abs(share - want))
+    return {**gap_figures(truth, pred), "stage_mae": float(np.mean(errors)),
+            "stage_mae_prob": float(np.mean(perrors))}
 
 
 def main() -> None:
