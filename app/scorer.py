@@ -26,6 +26,7 @@ FEATURES = ("s_best", "s_any", "s_top3", "n_strong", "kw_sub", "kw_weak", "margi
 SOFTMAX_T = 0.05
 _INFLECT = r"(?:s|es|ed|d|ing|er|ers)?"
 _TOKEN = re.compile(r"[a-z][a-z0-9\-]+|\d+")
+_KW_TOKEN = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,42 @@ def keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern | None:
     return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])", re.I)
 
 
+class KeywordIndex:
+    """All items' keywords as stemmed token sequences: one pass per window finds every item's terms."""
+
+    MAX_TERM = 5
+
+    def __init__(self, keyword_lists: list[tuple[str, ...]]) -> None:
+        self._owners: dict[tuple[str, ...], list[int]] = {}
+        for j, keywords in enumerate(keyword_lists):
+            for k in keywords:
+                term = tuple(stem_tokens(k))
+                if term and len(term) <= self.MAX_TERM and j not in self._owners.get(term, []):
+                    self._owners.setdefault(term, []).append(j)
+        self._n = len(keyword_lists)
+
+    def hits(self, texts: list[str]) -> list[list[set[str]]]:
+        """For each item, for each window, the distinct keywords it contains."""
+        out: list[list[set[str]]] = [[set() for _ in texts] for _ in range(self._n)]
+        for w, text in enumerate(texts):
+            tokens = stem_tokens(text)
+            for n in range(1, self.MAX_TERM + 1):
+                for i in range(len(tokens) - n + 1):
+                    gram = tuple(tokens[i : i + n])
+                    for j in self._owners.get(gram, ()):
+                        out[j][w].add(" ".join(gram))
+        return out
+
+
+def stem_tokens(text: str) -> list[str]:
+    """Lower-cased, stemmed word tokens: 'A/B-tested models' -> ['a', 'b', 'test', 'model']."""
+    return [stem(t) for t in _KW_TOKEN.findall(text.lower())]
+
+
 def stem(token: str) -> str:
     """A light suffix stripper, so 'caches', 'cached' and 'caching' meet 'cache'."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "s"):
-        if len(token) > len(suffix) + 3 and token.endswith(suffix):
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "e", "s"):
+        if len(token) > len(suffix) + 2 and token.endswith(suffix):
             return token[: -len(suffix)]
     return token
 
@@ -112,7 +145,7 @@ class LocalScorer:
         keep = self._anchor_item >= 0
         self._anchors = anchor_vectors[keep]
         self._anchor_item = self._anchor_item[keep]
-        self._patterns = [keyword_pattern(i.keywords) for i in items]
+        self._keywords = KeywordIndex([i.keywords for i in items])
         self.model = model
 
     def similarity(self, window_vectors: np.ndarray) -> np.ndarray:
@@ -129,8 +162,7 @@ class LocalScorer:
 
     def keyword_hits(self, texts: list[str]) -> list[list[set[str]]]:
         """For each item, for each window, the distinct keywords it contains."""
-        lowered = [t.lower() for t in texts]
-        return [[set(p.findall(t)) if p else set() for t in lowered] for p in self._patterns]
+        return self._keywords.hits(texts)
 
     def lexical(self, texts: list[str]) -> np.ndarray:
         """windows x items: TF-IDF cosine between each window and each item's corpus text."""

@@ -23,17 +23,26 @@ from app.document import parse_document  # noqa: E402
 from app.embedder import TorchBackend, model_path  # noqa: E402
 from app.onnx_model import OnnxBackend, export_model  # noqa: E402
 
-SUBJECTS = ["The ranking service", "A nightly Spark job", "The feature store", "Our candidate generator",
-            "The API gateway", "A Kafka consumer", "The labelling pipeline", "The online model server",
-            "The fraud scorer", "An offline evaluation job", "The embedding index", "The cache layer"]
-VERBS = ["reads the last 30 days of click events from the warehouse and", "calls the user profile service and",
-         "retrains a gradient-boosted model every week and", "writes daily aggregates to Redis and",
-         "scores up to 500 candidates per request within 40 ms at p99 and", "logs every impression with its model version and",
-         "falls back to the popularity list on timeout and", "deduplicates near-identical items by hashing and"]
-OBJECTS = ["exposes the result to the mobile client", "alerts the on-call engineer when drift exceeds the threshold",
-           "keeps the previous model for a one-click rollback", "stores features keyed by user id and timestamp",
-           "joins labels that arrive up to seven days late", "tracks NDCG@10 and calibration per country",
-           "shadows the new model before an A/B test on 5% of traffic", "limits the cost to about $2,000 per month"]
+SUBJECTS = ["The ranking service", "A nightly Spark job", "The feature store",
+            "Our candidate generator", "The API gateway", "A Kafka consumer",
+            "The labelling pipeline", "The online model server", "The fraud scorer",
+            "An offline evaluation job", "The embedding index", "The cache layer"]
+VERBS = ["reads the last 30 days of click events from the warehouse and",
+         "calls the user profile service and",
+         "retrains a gradient-boosted model every week and",
+         "writes daily aggregates to Redis and",
+         "scores up to 500 candidates per request within 40 ms at p99 and",
+         "logs every impression with its model version and",
+         "falls back to the popularity list on timeout and",
+         "deduplicates near-identical items by hashing and"]
+OBJECTS = ["exposes the result to the mobile client",
+           "alerts the on-call engineer when drift exceeds the threshold",
+           "keeps the previous model for a one-click rollback",
+           "stores features keyed by user id and timestamp",
+           "joins labels that arrive up to seven days late",
+           "tracks NDCG@10 and calibration per country",
+           "shadows the new model before an A/B test on 5% of traffic",
+           "limits the cost to about $2,000 per month"]
 TAILS = ["", "", "", "", "", " because freshness matters more than coverage here",
          " so that training and serving compute features with the same code",
          " although cold-start users still get the default ranking",
@@ -45,7 +54,7 @@ def design_text(words: int = 2000, seed: int = 0) -> str:
     rng = random.Random(seed)
     text = (ROOT / "examples" / "recsys_design.md").read_text()
     section = 5
-    while len(text.split()) < words:  # about 150 windows for 2,000 words, like a real design
+    while len(text.split()) < words:  # ~15 words a window, like a real design
         text += f"\n\n## {section}. Component notes\n\n"
         for _ in range(rng.randint(2, 4)):
             verb = rng.choice(VERBS) + " " if rng.random() < 0.4 else ""
@@ -101,7 +110,8 @@ def main() -> None:
     lines = [l.strip() for f in sorted(glob.glob(args.sentences)) for l in open(f, encoding="utf-8")
              if len(l.split()) >= 3]
     if lines:
-        print(f"sentences cosine onnx-int8 vs torch-fp32: {cosines(onnx.encode(lines), torch.encode(lines))}")
+        both = cosines(onnx.encode(lines), torch.encode(lines))
+        print(f"sentences cosine onnx-int8 vs torch-fp32: {both}")
 
 
 if __name__ == "__main__":
