@@ -67,6 +67,14 @@ def decode_document(data: bytes | str) -> str:
             raise UserError(
                 f"the document is not valid UTF-8 (byte {exc.start}): send markdown or plain text"
             ) from exc
+    else:
+        try:  # JSON can carry lone surrogates ("\ud800"), which no UTF-8 text holds
+            data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UserError(
+                f"the document is not valid Unicode text (character {exc.start}): "
+                "send markdown or plain text"
+            ) from exc
     if "\x00" in data:
         raise UserError("the document contains NUL bytes: send markdown or plain text, not a binary file")
     return data.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")

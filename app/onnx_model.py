@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import json
+import logging
 import os
 import tempfile
 import warnings
@@ -62,33 +64,41 @@ def export_model(path: Path, onnx_dir: Path) -> Path:
     target = target_dir / FILE_NAME
     if target.is_file():
         return target
+    _require_exporter(target)
     target_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(target_dir / ".lock"):
         if not target.is_file():  # another process may have finished while we waited
             with tempfile.TemporaryDirectory(dir=target_dir, prefix=".export-") as tmp:
-                built = _build(path, Path(tmp))
-                os.replace(built, target)  # atomic: readers see no file or a whole one
+                work = Path(tmp)
+                fused = _fuse(path, _export_fp32(path, work / "fp32.onnx"), work / "fused.onnx")
+                os.replace(_quantize(fused, work / FILE_NAME), target)  # atomic: never half a file
     return target
 
 
-def _build(path: Path, work: Path) -> Path:
-    """Export, fuse and quantise the model into work/; return the int8 file."""
-    try:
-        import torch  # noqa: F401  (only the export needs torch: it costs ~4 s to import)
-        import transformers  # noqa: F401
-    except ImportError as exc:
+def _require_exporter(target: Path) -> None:
+    """Raise a DependencyError naming the fix when torch or transformers cannot be imported."""
+    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+    if missing:
         raise DependencyError(
-            "no cached ONNX export of the embedding model and torch/transformers are not installed "
-            "to build one: install them (pip install torch==2.13.0 transformers), run "
-            "`design-review ingest` once, or set DESIGN_REVIEW_EMBEDDING_BACKEND=torch") from exc
+            f"no ONNX export of the embedding model at {target}, and it cannot be built here "
+            f"({', '.join(missing)} not installed): `pip install torch==2.13.0 transformers` and "
+            "run `design-review ingest`, or set DESIGN_REVIEW_EMBEDDING_BACKEND=torch")
+
+
+def _quantize(src: Path, out: Path) -> Path:
+    """Dynamic int8 quantisation of the fused fp32 model."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    fp32 = _export_fp32(path, work / "model_fp32.onnx")
-    fused = _fuse(path, fp32, work / "model_fused.onnx")
-    out = work / FILE_NAME
-    # Per-channel weights keep accuracy; reduce_range avoids int8 saturation on CPUs without VNNI.
-    quantize_dynamic(fused, out, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
-                     extra_options={"DefaultTensorType": 1})  # fused ops lack shape inference
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint on the root logger
+    try:
+        # Per-channel weights keep accuracy; reduce_range avoids int8 saturation without VNNI;
+        # DefaultTensorType=float because the fused ops have no shape inference.
+        quantize_dynamic(src, out, weight_type=QuantType.QInt8, per_channel=True,
+                         reduce_range=True, extra_options={"DefaultTensorType": 1})
+    finally:
+        root.setLevel(level)
     return out
 
 
@@ -98,7 +108,7 @@ def _export_fp32(path: Path, out: Path) -> Path:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import inspect
 
-    import torch
+    import torch  # only the export imports torch: it costs ~4 s of start-up
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -127,7 +137,7 @@ def _export_fp32(path: Path, out: Path) -> Path:
 
 
 def _fuse(path: Path, src: Path, out: Path) -> Path:
-    """Fuse attention, GELU and layer norms with onnxruntime's BERT optimiser (~15% faster)."""
+    """Fuse attention, GELU and layer norms with onnxruntime's BERT optimiser (faster int8)."""
     from onnxruntime.transformers.optimizer import optimize_model
 
     config = json.loads((Path(path) / "config.json").read_text())
@@ -156,9 +166,12 @@ class OnnxBackend:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimensions = int(self._session.get_outputs()[0].shape[-1])
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        # The packaged tokenizer.json pads every text to 128 tokens and cuts at 128: override both,
+        # to sentence-transformers' limit and to padding only up to the batch's longest text.
+        pad = self._tokenizer.padding or {}
         self._tokenizer.enable_truncation(max_length=max_length)
-        pad_id = self._tokenizer.token_to_id("[PAD]") or 0
-        self._tokenizer.enable_padding(pad_id=pad_id, pad_token="[PAD]")
+        self._tokenizer.enable_padding(pad_id=pad.get("pad_id", 0),
+                                       pad_token=pad.get("pad_token", "[PAD]"))
 
     @classmethod
     def from_package(cls, path: Path, onnx_dir: Path, threads: int) -> "OnnxBackend":

@@ -21,6 +21,14 @@ from app.rubric import Item
 
 WEIGHTS_FILE = Path(__file__).with_name("scorer_weights.json")
 SUBSTANTIVE = 0.5
+# A design that fills its template with placeholders ("TBD", "standard", "will be done") earns
+# credit only for concrete statements: past this share of placeholder lines, the bar rises.
+PLACEHOLDER_SHARE = 0.10
+STRICT_SUBSTANTIVE = 0.9
+# Covered or partial needs evidence of its own: a keyword in a substantive window, or a window
+# close to the item's anchors. A likely item (a high prior) with no such window stays missing.
+EVIDENCE_SIM = 0.4
+STRICT_EVIDENCE_SIM = 0.7
 FEATURES = ("s_best", "s_any", "s_top3", "n_strong", "kw_sub", "kw_weak", "margin", "z_best",
             "sub_best", "tf_best", "p_best", "tf_share", "prior")
 SOFTMAX_T = 0.05
@@ -123,6 +131,22 @@ class ScorerModel:
         return 1.0 / (1.0 + np.exp(-z))
 
 
+def substance_bar(doc: Document, subst: np.ndarray) -> float:
+    """How much substance a window needs to count as evidence in this document."""
+    body = np.array([w.kind != "heading" for w in doc.windows], dtype=bool)
+    if body.sum() == 0:
+        return SUBSTANTIVE
+    placeholders = float((subst[body] == 0).mean())
+    return STRICT_SUBSTANTIVE if placeholders >= PLACEHOLDER_SHARE else SUBSTANTIVE
+
+
+def has_evidence(feats: np.ndarray, bar: float) -> np.ndarray:
+    """Per item, whether any window backs it: a keyword with substance, or a close anchor match."""
+    feats = np.atleast_2d(feats)
+    sim_needed = STRICT_EVIDENCE_SIM if bar >= STRICT_SUBSTANTIVE else EVIDENCE_SIM
+    return (feats[:, FEATURES.index("kw_sub")] > 0) | (feats[:, FEATURES.index("s_best")] >= sim_needed)
+
+
 def _softmax(m: np.ndarray) -> np.ndarray:
     """Per window, how much more it is about one item than about the others."""
     z = np.exp((m - m.max(axis=1, keepdims=True)) / SOFTMAX_T)
@@ -171,7 +195,7 @@ class LocalScorer:
         return (self._tfidf.transform(texts) @ self._item_terms).toarray()
 
     def features(self, sim: np.ndarray, subst: np.ndarray, hits: list[list[set[str]]],
-                 lex: np.ndarray) -> np.ndarray:
+                 lex: np.ndarray, bar: float = SUBSTANTIVE) -> np.ndarray:
         """items x FEATURES for one document."""
         n_items = len(self.items)
         rows = np.zeros((n_items, len(FEATURES)), dtype=np.float64)
@@ -179,7 +203,7 @@ class LocalScorer:
             rows[:, 12] = [self.model.priors.get(i.id, 0.0) for i in self.items]
         if sim.shape[0] == 0:
             return rows
-        good = subst >= SUBSTANTIVE
+        good = subst >= bar
         g = good.astype(np.float64)[:, None]
         share = _softmax(sim) * g
         lex_share = _softmax(lex) * g
@@ -208,14 +232,16 @@ class LocalScorer:
         sim = self.similarity(window_vectors)
         texts = [w.text for w in doc.windows]
         hits = self.keyword_hits(texts)
-        feats = self.features(sim, subst, hits, self.lexical(texts))
+        bar = substance_bar(doc, subst)
+        feats = self.features(sim, subst, hits, self.lexical(texts), bar)
         probs = self.model.probability(feats) if self.model else np.clip(feats[:, 0], 0, 1)
+        probs = np.where(has_evidence(feats, bar), probs, 0.0)
         verdicts = []
         for j, item in enumerate(self.items):
             p = float(probs[j])
             status = self._status(p)
             verdicts.append(Verdict(item.id, p, status, self._evidence(sim[:, j], subst, hits[j]),
-                                    dict(zip(FEATURES, map(float, feats[j])))))
+                                    {**dict(zip(FEATURES, map(float, feats[j]))), "bar": bar}))
         return verdicts
 
     def _status(self, p: float) -> str:

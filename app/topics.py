@@ -6,24 +6,29 @@ import math
 
 from app.document import Document
 from app.rubric import Group
-from app.scorer import keyword_pattern
+from app.scorer import KeywordIndex
 
-TOPIC_THRESHOLD = 0.5
+TOPIC_THRESHOLD = 0.55
+HEADING_WEIGHT = 3
 
 
-def topic_confidence(doc: Document, topic: Group) -> float:
-    """A 0..1 confidence from how often the topic's terms occur, per thousand words, titles doubled."""
-    pattern = keyword_pattern(topic.detect)
-    if pattern is None:
-        return 0.0
-    body_hits = sum(len(pattern.findall(w.text)) for w in doc.windows if w.kind != "heading")
-    head_hits = sum(len(pattern.findall(h.title)) for h in doc.headings) + len(pattern.findall(doc.title))
-    density = (body_hits + 2 * head_hits) * 1000.0 / max(doc.words, 200)
-    return round(1.0 - math.exp(-density / 8.0), 4)
+def _counts(doc: Document, topics: tuple[Group, ...]) -> list[float]:
+    """Per topic, its terms' occurrences in the text, occurrences in headings counted thrice."""
+    index = KeywordIndex([t.detect for t in topics])
+    texts = [w.text for w in doc.windows] + [doc.title]
+    weights = [HEADING_WEIGHT if w.kind == "heading" else 1 for w in doc.windows] + [HEADING_WEIGHT]
+    hits = index.hits(texts)
+    return [sum(len(found) * weight for found, weight in zip(per_topic, weights)) for per_topic in hits]
+
+
+def topic_confidences(doc: Document, topics: tuple[Group, ...]) -> list[float]:
+    """A 0..1 confidence per topic from its term density per thousand words."""
+    scale = 1000.0 / max(doc.words, 200)
+    return [round(1.0 - math.exp(-(c * scale) / 8.0), 4) for c in _counts(doc, topics)]
 
 
 def detect_topics(doc: Document, topics: tuple[Group, ...],
                   threshold: float = TOPIC_THRESHOLD) -> list[tuple[Group, float]]:
     """The topics whose confidence reaches the threshold, most confident first."""
-    scored = [(t, topic_confidence(doc, t)) for t in topics]
+    scored = zip(topics, topic_confidences(doc, topics))
     return sorted([(t, c) for t, c in scored if c >= threshold], key=lambda tc: -tc[1])

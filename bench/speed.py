@@ -1,0 +1,155 @@
+"""Latency of a local review, in-process and over HTTP, plus start-up and ingest times.
+
+Prints p50/p95 for a ~2,000-word design: (a) unseen, (b) the same again, (c) one section edited;
+reviews per second with 4 concurrent HTTP clients; time until /healthz is ready; full and
+unchanged ingest into a fresh store. Usage: python bench/speed.py [--runs 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from labels import ROOT
+
+from app.config import get_settings
+from app.corpus import read_corpus
+from app.service import build_reviewer, ingest
+
+
+def design(run: str, edited: str = "") -> str:
+    """A ~2,000-word design assembled from the corpus examples; `run` makes every line new."""
+    parts = ["# Design under test\n"]
+    for f in read_corpus(ROOT / "corpus"):
+        if f.meta.get("kind") != "stage":
+            continue
+        parts.append(f"\n## {f.meta['title']}\n")
+        for item in f.meta["items"]:
+            for anchor in item.get("anchors", [])[:3]:
+                parts.append(f"- {anchor} ({run})")
+    text = "\n".join(parts)
+    words = text.split()
+    text = " ".join(words[:2000]) if len(words) > 2000 else text
+    if edited:
+        text = text.replace("## Feature engineering", f"## Feature engineering\n\n{edited}")
+    return text
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def show(label: str, samples: list[float]) -> None:
+    print(f"  {label:38} p50 {pct(samples, .5) * 1000:7.1f} ms   p95 {pct(samples, .95) * 1000:7.1f} ms"
+          f"   (n={len(samples)})")
+
+
+def measure(call, runs: int) -> dict[str, list[float]]:
+    """Time call(text) for unseen, repeated and edited documents."""
+    out = {"a": [], "b": [], "c": []}
+    for k in range(runs):
+        base = design(f"run {k} {time.time_ns()}")
+        for key, text in (("a", base), ("b", base),
+                          ("c", base.replace("## Feature engineering",
+                                             f"## Feature engineering\n\n- edited note {k}: we log features at serving time."))):
+            started = time.perf_counter()
+            call(text)
+            out[key].append(time.perf_counter() - started)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
+                             "--log-level", "warning"], cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    while time.perf_counter() - started < 120:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url, time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("server did not become ready in 120 s")
+
+
+def throughput(url: str, seconds: float = 15.0, clients: int = 4) -> tuple[float, int]:
+    done, errors, stop = [], [], time.perf_counter() + seconds
+
+    def worker(n: int) -> None:
+        with httpx.Client(timeout=60) as client:
+            k = 0
+            while time.perf_counter() < stop:
+                r = client.post(f"{url}/v1/reviews", json={"document": design(f"c{n} {k} {time.time_ns()}")})
+                (done if r.status_code == 200 else errors).append(1)
+                k += 1
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(done) / seconds, len(errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    settings = get_settings()
+    print(f"design: {len(design('x').split())} words")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = get_settings(store_path=Path(tmp) / "chroma")
+        started = time.perf_counter()
+        ingest(fresh, progress=False)
+        full = time.perf_counter() - started
+        started = time.perf_counter()
+        report = ingest(fresh, progress=False)
+        again = time.perf_counter() - started
+    print(f"ingest: full {full:.2f} s, unchanged {again:.2f} s ({report.unchanged} chunks unchanged)")
+
+    reviewer = build_reviewer(settings)
+    print(f"\nin-process ({reviewer.embedder.name})")
+    timings = measure(lambda text: reviewer.review(text), args.runs)
+    for key, label in (("a", "(a) unseen document"), ("b", "(b) same document again"),
+                       ("c", "(c) one section edited")):
+        show(label, timings[key])
+
+    env = {**os.environ, "DESIGN_REVIEW_STORE_PATH": str(settings.store_path.resolve())}
+    proc, url, ready = start_server(env)
+    try:
+        print(f"\nHTTP (uvicorn, 1 worker): ready in {ready:.2f} s")
+        with httpx.Client(timeout=60) as client:
+            timings = measure(lambda text: client.post(f"{url}/v1/reviews", json={"document": text})
+                              .raise_for_status(), args.runs)
+        for key, label in (("a", "(a) unseen document"), ("b", "(b) same document again"),
+                           ("c", "(c) one section edited")):
+            show(label, timings[key])
+        rate, errors = throughput(url)
+        print(f"  4 concurrent clients, unseen documents: {rate:.2f} reviews/s, {errors} errors")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
