@@ -27,7 +27,6 @@ from app.topics import detect_topics
 
 _WHY = re.compile(r"\*\*Why reviewers ask\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
 _WHY_PITFALL = re.compile(r"\*\*Why it matters\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
-CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0}
 VERDICTS = ((0.75, "strong"), (0.55, "adequate"), (0.35, "needs_work"), (0.0, "insufficient"))
 
 
@@ -165,7 +164,7 @@ class Reviewer:
                     guidance=self.guidance(item.id, group.id),
                     section=home[0] if home else None, start_line=home[1] if home else None))
         weight = sum(i.weight for i in group.items)
-        score = sum(CREDIT[r.status] * i.weight for r, i in zip(items, group.items)) / weight
+        score = sum(by_id[i.id].credit * i.weight for i in group.items) / weight
         return StageResult(id=group.id, title=group.title, score=round(score, 4), weight=group.weight,
                            items=items, gaps=gaps)
 

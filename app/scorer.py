@@ -30,7 +30,7 @@ STRICT_SUBSTANTIVE = 0.9
 EVIDENCE_SIM = 0.4
 STRICT_EVIDENCE_SIM = 0.7
 FEATURES = ("s_best", "s_any", "s_top3", "n_strong", "kw_sub", "kw_weak", "margin", "z_best",
-            "sub_best", "tf_best", "p_best", "tf_share", "prior")
+            "sub_best", "tf_best", "p_best", "tf_share", "prior", "kw_sim", "kw_win")
 SOFTMAX_T = 0.05
 _INFLECT = r"(?:s|es|ed|d|ing|er|ers)?"
 _TOKEN = re.compile(r"[a-z][a-z0-9\-]+|\d+")
@@ -43,6 +43,7 @@ class Verdict:
 
     item: str
     probability: float
+    credit: float
     status: str
     windows: tuple[int, ...]
     features: dict[str, float]
@@ -115,6 +116,8 @@ class ScorerModel:
     covered_at: float
     partial_at: float
     priors: dict[str, float]
+    credit_coef: np.ndarray
+    credit_intercept: np.ndarray
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "ScorerModel":
@@ -124,11 +127,20 @@ class ScorerModel:
             raise ValueError(f"{path}: features {names} do not match the scorer's {FEATURES}")
         return cls(np.array(raw["mean"]), np.array(raw["std"]), np.array(raw["coef"]),
                    float(raw["intercept"]), float(raw["covered_at"]), float(raw["partial_at"]),
-                   dict(raw.get("priors", {})))
+                   dict(raw.get("priors", {})), np.array(raw["credit_coef"]),
+                   np.array(raw["credit_intercept"]))
 
     def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(covered) per row."""
         z = ((x - self.mean) / self.std) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
+
+    def credit(self, x: np.ndarray) -> np.ndarray:
+        """Expected credit per row: P(covered) + P(partial) / 2 from the three-class model."""
+        logits = ((x - self.mean) / self.std) @ self.credit_coef.T + self.credit_intercept
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        e /= e.sum(axis=1, keepdims=True)
+        return e[:, 2] + 0.5 * e[:, 1]
 
 
 def substance_bar(doc: Document, subst: np.ndarray) -> float:
@@ -219,10 +231,12 @@ class LocalScorer:
             second = others[best, -2] if others[best, -1] == col[best] else others[best, -1]
             kw_good = set().union(*(hits[j][w] for w in np.flatnonzero(good))) if good.any() else set()
             kw_weak = set().union(*(hits[j][w] for w in np.flatnonzero(weak))) if weak.any() else set()
+            with_kw = good & np.array([bool(h) for h in hits[j]])
             rows[j] = (s_good[best], col.max(), top3.mean(), np.log1p((s_good >= 0.55).sum()),
                        np.log1p(len(kw_good)), np.log1p(len(kw_weak - kw_good)),
                        col[best] - second, 0.0, subst[best], lex_good[:, j].max(),
-                       share[:, j].max(), lex_share[:, j].sum(), rows[j, 12])
+                       share[:, j].max(), lex_share[:, j].sum(), rows[j, 12],
+                       col[with_kw].max() if with_kw.any() else 0.0, np.log1p(with_kw.sum()))
         best_col = rows[:, 0]
         rows[:, 7] = (best_col - best_col.mean()) / (best_col.std() + 1e-6)
         return rows
@@ -235,25 +249,28 @@ class LocalScorer:
         bar = substance_bar(doc, subst)
         feats = self.features(sim, subst, hits, self.lexical(texts), bar)
         probs = self.model.probability(feats) if self.model else np.clip(feats[:, 0], 0, 1)
-        probs = np.where(has_evidence(feats, bar), probs, 0.0)
+        credits = self.model.credit(feats) if self.model else probs
+        evidence = has_evidence(feats, bar)
+        probs, credits = np.where(evidence, probs, 0.0), np.where(evidence, credits, 0.0)
         verdicts = []
         for j, item in enumerate(self.items):
-            p = float(probs[j])
-            status = self._status(p)
-            verdicts.append(Verdict(item.id, p, status, self._evidence(sim[:, j], subst, hits[j]),
+            p, credit = float(probs[j]), float(credits[j])
+            status = self._status(p, credit)
+            verdicts.append(Verdict(item.id, p, credit, status, self._evidence(sim[:, j], subst, hits[j]),
                                     {**dict(zip(FEATURES, map(float, feats[j]))), "bar": bar}))
         return verdicts
 
-    def _status(self, p: float) -> str:
+    def _status(self, p: float, credit: float) -> str:
+        """Covered by the binary model; otherwise partial when the expected credit is high enough."""
         covered_at = self.model.covered_at if self.model else 0.6
-        partial_at = self.model.partial_at if self.model else 0.45
-        return "covered" if p >= covered_at else "partial" if p >= partial_at else "missing"
+        partial_at = self.model.partial_at if self.model else 0.3
+        return "covered" if p >= covered_at else "partial" if credit >= partial_at else "missing"
 
     @staticmethod
     def _evidence(col: np.ndarray, subst: np.ndarray, hits: list[set[str]]) -> tuple[int, ...]:
         if len(col) == 0:
             return ()
-        score = col * np.where(subst >= SUBSTANTIVE, 1.0, 0.6) + 0.03 * np.array([len(h) for h in hits])
+        score = col * np.where(subst >= SUBSTANTIVE, 1.0, 0.6) + 0.1 * np.array([min(len(h), 2) for h in hits])
         order = np.argsort(-score)[:3]
         top = score[order[0]]
         return tuple(int(w) for w in order if score[w] >= top - 0.08)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 from labels import ROOT, gap_figures, load_set, stage_score
 from sklearn.linear_model import LogisticRegression
 
+from app import reviewer as reviewer_module
 from app.config import get_settings
 from app.document import parse_document
 from app.scorer import FEATURES, WEIGHTS_FILE, has_evidence
@@ -35,6 +37,8 @@ def collect(reviewer, docs):
 
 
 PRIOR = FEATURES.index("prior")
+# An item that is not covered is partial when its expected credit reaches this.
+PARTIAL_CREDIT = 0.3
 
 
 def priors(rows) -> dict[str, float]:
@@ -56,35 +60,42 @@ def with_priors(rows, table):
     return out
 
 
-def fit(x, y, c):
+CREDIT_CLASS = {"missing": 0, "partial": 1, "covered": 2}
+
+
+def fit(rows, c):
+    """The covered-vs-not model and the three-class credit model, on shared standardisation."""
+    x = np.vstack([r[1] for r in rows])
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
-    model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / std, y)
-    return mean, std, model.coef_[0], float(model.intercept_[0])
+    z = (x - mean) / std
+    binary = LogisticRegression(C=c, max_iter=2000).fit(z, np.concatenate([r[2] for r in rows]))
+    classes = np.concatenate([[CREDIT_CLASS[s] for s in r[3]] for r in rows])
+    credit = LogisticRegression(C=c, max_iter=3000).fit(z, classes)
+    return {"mean": mean, "std": std, "coef": binary.coef_[0], "intercept": float(binary.intercept_[0]),
+            "credit_coef": credit.coef_, "credit_intercept": credit.intercept_}
 
 
-def predict(params, x):
-    mean, std, coef, intercept = params
-    return 1 / (1 + np.exp(-(((x - mean) / std) @ coef + intercept)))
+def predict(params, row):
+    """Held-out probability of covered and expected credit, both gated by evidence."""
+    z = (row[1] - params["mean"]) / params["std"]
+    p = 1 / (1 + np.exp(-(z @ params["coef"] + params["intercept"])))
+    logits = z @ params["credit_coef"].T + params["credit_intercept"]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    gate = has_evidence(row[1], row[4])
+    return p * gate, (e[:, 2] + 0.5 * e[:, 1]) * gate
 
 
-def status(p, covered_at, partial_at):
-    return "covered" if p >= covered_at else "partial" if p >= partial_at else "missing"
-
-
-def evaluate(reviewer, docs, rows, probs, covered_at, partial_at):
-    truth, pred, errors, perrors = [], [], [], []
-    for d, (ids, _, y, _, _), p in zip(docs, rows, probs):
+def evaluate(reviewer, docs, rows, held_out, covered_at):
+    truth, pred, errors = [], [], []
+    for d, (ids, _, y, _, _), (p, credit) in zip(docs, rows, held_out):
         truth += list(y == 1)
         pred += list(p >= covered_at)
-        got = dict(zip(ids, (status(v, covered_at, partial_at) for v in p)))
-        prob = dict(zip(ids, p))
+        expected = dict(zip(ids, credit))
         for g in reviewer.rubric.stages:
-            want = stage_score(g.items, d.status)
-            errors.append(abs(stage_score(g.items, lambda i: got[i]) - want))
-            share = sum(prob[i.id] * i.weight for i in g.items) / sum(i.weight for i in g.items)
-            perrors.append(abs(share - want))
-    return {**gap_figures(truth, pred), "stage_mae": float(np.mean(errors)),
-            "stage_mae_prob": float(np.mean(perrors))}
+            share = sum(expected[i.id] * i.weight for i in g.items) / sum(i.weight for i in g.items)
+            errors.append(abs(share - stage_score(g.items, d.status)))
+    return {**gap_figures(truth, pred), "stage_mae": float(np.mean(errors))}
 
 
 def objective(f: dict) -> float:
@@ -97,34 +108,38 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--C", type=float, default=0.5)
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--dump", help="write the held-out probabilities to this JSON file")
     args = parser.parse_args()
+    reviewer_module.WEIGHTS_FILE = Path("/nonexistent")  # features come unweighted while fitting
     reviewer = build_reviewer(get_settings())
     docs = load_set("dev")
     rows = collect(reviewer, docs)
-    probs = []
+    held_out = []
     for k in range(len(docs)):
-        table = priors([r for j, r in enumerate(rows) if j != k])
-        fold = with_priors(rows, table)
-        train = [r for j, r in enumerate(fold) if j != k]
-        params = fit(np.vstack([r[1] for r in train]), np.concatenate([r[2] for r in train]), args.C)
-        probs.append(predict(params, fold[k][1]) * has_evidence(fold[k][1], fold[k][4]))
-    grid = [(c, p) for c in np.arange(0.3, 0.75, 0.025) for p in np.arange(0.05, 0.5, 0.05) if p < c]
-    best = max(grid, key=lambda cp: objective(evaluate(reviewer, docs, rows, probs, *cp)))
-    figures = evaluate(reviewer, docs, rows, probs, *best)
-    print(f"leave-one-document-out (C={args.C}): covered_at={best[0]:.3f} partial_at={best[1]:.3f}")
+        fold = with_priors(rows, priors([r for j, r in enumerate(rows) if j != k]))
+        params = fit([r for j, r in enumerate(fold) if j != k], args.C)
+        held_out.append(predict(params, fold[k]))
+    covered_at = max(np.arange(0.3, 0.75, 0.025),
+                     key=lambda c: objective(evaluate(reviewer, docs, rows, held_out, c)))
+    figures = evaluate(reviewer, docs, rows, held_out, covered_at)
+    if args.dump:
+        dump = {d.name: dict(zip(r[0], map(float, p))) for d, r, (p, _) in zip(docs, rows, held_out)}
+        Path(args.dump).write_text(json.dumps(dump, indent=1))
+    print(f"leave-one-document-out (C={args.C}): covered_at={covered_at:.3f}")
     for key, value in figures.items():
         print(f"  {key:14} {value:.3f}")
     table = priors(rows)
-    rows = with_priors(rows, table)
-    params = fit(np.vstack([r[1] for r in rows]), np.concatenate([r[2] for r in rows]), args.C)
-    for name, w in zip(FEATURES, params[2]):
+    params = fit(with_priors(rows, table), args.C)
+    for name, w in zip(FEATURES, params["coef"]):
         print(f"  coef {name:10} {w:+.3f}")
     if not args.dry_run:
         WEIGHTS_FILE.write_text(json.dumps({
-            "features": list(FEATURES), "mean": params[0].tolist(), "std": params[1].tolist(),
-            "coef": params[2].tolist(), "intercept": params[3], "covered_at": float(best[0]),
-            "partial_at": float(best[1]), "C": args.C, "fitted_on": "shared/eval/dev",
-            "priors": table,
+            "features": list(FEATURES), "mean": params["mean"].tolist(), "std": params["std"].tolist(),
+            "coef": params["coef"].tolist(), "intercept": params["intercept"],
+            "credit_coef": params["credit_coef"].tolist(),
+            "credit_intercept": params["credit_intercept"].tolist(),
+            "covered_at": float(covered_at), "partial_at": PARTIAL_CREDIT,
+            "C": args.C, "fitted_on": "shared/eval/dev", "priors": table,
         }, indent=2) + "\n")
         print(f"wrote {WEIGHTS_FILE.relative_to(ROOT)}")
 
