@@ -27,6 +27,8 @@ class ItemResult(BaseModel):
     title: str
     status: Status
     confidence: float = Field(ge=0, le=1)
+    weight: float = Field(gt=0, description="the item's weight inside its stage or topic")
+    credit: float = Field(ge=0, le=1, description="expected credit: P(covered) + P(partial) / 2")
     evidence: list[Evidence] = []
     topic: str | None = None
 

@@ -154,7 +154,8 @@ class Reviewer:
         for item in group.items:
             v = by_id[item.id]
             items.append(ItemResult(id=item.id, title=item.title, status=v.status,
-                                    confidence=round(self._confidence(v), 4),
+                                    confidence=round(self._confidence(v), 4), weight=item.weight,
+                                    credit=round(v.credit, 4),
                                     evidence=self._evidence(doc, v)))
             if v.status != "covered":
                 gaps.append(Gap(
@@ -163,8 +164,9 @@ class Reviewer:
                     why=self._why.get(item.id, item.title), questions=list(item.questions),
                     guidance=self.guidance(item.id, group.id),
                     section=home[0] if home else None, start_line=home[1] if home else None))
-        weight = sum(i.weight for i in group.items)
-        score = sum(by_id[i.id].credit * i.weight for i in group.items) / weight
+        # The expected weighted share of items covered (partial counts half): the weighted mean
+        # of each item's expected credit, which the review reports with the item.
+        score = sum(r.credit * r.weight for r in items) / sum(r.weight for r in items)
         return StageResult(id=group.id, title=group.title, score=round(score, 4), weight=group.weight,
                            items=items, gaps=gaps)
 

@@ -1,0 +1,126 @@
+"""Shared fixtures: one ingested temp store, one reviewer and one live HTTP server per session.
+
+Everything is real: Chroma persistent client in a temp folder, the packaged embedding model on
+the default backend (its ONNX export cached under <repo>/.design-review/onnx), uvicorn on a
+loopback port. The corpus is snapshotted once, so edits made to corpus/ while the suite runs
+cannot put the store and the rubric out of step.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.config import Settings, get_settings
+from app.main import create_app
+from app.reviewer import Reviewer
+from app.service import build_reviewer, ingest
+
+from helpers import ONNX_DIR, REPO, SERVER_MAX_BYTES, SERVER_MAX_LINES
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_environment():
+    """Keep a developer's DESIGN_REVIEW_* variables (a Chroma host, say) out of the tests."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("DESIGN_REVIEW_")}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def corpus_snapshot(tmp_path_factory) -> Path:
+    """A copy of corpus/ taken once for the whole session."""
+    target = tmp_path_factory.mktemp("corpus") / "corpus"
+    shutil.copytree(REPO / "corpus", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory, corpus_snapshot, clean_environment) -> Settings:
+    store = tmp_path_factory.mktemp("store") / "chroma"
+    return get_settings(store_path=store, corpus_dir=corpus_snapshot, onnx_cache_dir=ONNX_DIR)
+
+
+@pytest.fixture(scope="session")
+def ingested(settings):
+    """The session store, ingested once; the report of that first run."""
+    return ingest(settings, progress=False)
+
+
+@pytest.fixture(scope="session")
+def reviewer(settings, ingested) -> Reviewer:
+    return build_reviewer(settings)
+
+
+@pytest.fixture(scope="session")
+def cli_env(settings, ingested) -> dict[str, str]:
+    """Environment for CLI subprocesses: the session store, corpus and ONNX cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESIGN_REVIEW_")}
+    env.update(DESIGN_REVIEW_STORE_PATH=str(settings.store_path),
+               DESIGN_REVIEW_CORPUS_DIR=str(settings.corpus_dir),
+               DESIGN_REVIEW_ONNX_CACHE_DIR=str(ONNX_DIR),
+               PYTHONPATH=str(REPO))
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(settings, ingested):
+    """The real app served by uvicorn on a loopback port, ready once /healthz answers 200."""
+    app_settings = get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
+                                onnx_cache_dir=ONNX_DIR, max_document_bytes=SERVER_MAX_BYTES,
+                                max_document_lines=SERVER_MAX_LINES)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = httpx.get(f"{url}/healthz", timeout=5)
+            if last.status_code == 200:
+                break
+            if last.json().get("status") == "error":
+                server.should_exit = True
+                pytest.fail(f"the reviewer failed to start: {last.json().get('error')}")
+        except httpx.TransportError as exc:
+            last = exc
+        if not thread.is_alive():
+            pytest.fail("the uvicorn thread died while starting")
+        time.sleep(0.1)
+    else:
+        server.should_exit = True
+        pytest.fail(f"the server never became healthy: {last!r}")
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _refuse_5xx(response: httpx.Response) -> None:
+    assert response.status_code < 500, (
+        f"{response.request.method} {response.request.url.path} answered "
+        f"{response.status_code}: {response.read()[:500]!r}")
+
+
+@pytest.fixture(scope="session")
+def client(server_url):
+    """An HTTP client for the live server that fails any test which gets a 5xx."""
+    with httpx.Client(base_url=server_url, timeout=60,
+                      event_hooks={"response": [_refuse_5xx]}) as http:
+        yield http
