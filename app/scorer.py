@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,7 @@ class KeywordIndex:
         self._owners: dict[tuple[str, ...], list[int]] = {}
         for j, keywords in enumerate(keyword_lists):
             for k in keywords:
-                term = tuple(stem_tokens(k))
+                term = stem_tokens(k)
                 if term and len(term) <= self.MAX_TERM and j not in self._owners.get(term, []):
                     self._owners.setdefault(term, []).append(j)
         self._n = len(keyword_lists)
@@ -80,17 +81,19 @@ class KeywordIndex:
             tokens = stem_tokens(text)
             for n in range(1, self.MAX_TERM + 1):
                 for i in range(len(tokens) - n + 1):
-                    gram = tuple(tokens[i : i + n])
+                    gram = tokens[i : i + n]
                     for j in self._owners.get(gram, ()):
                         out[j][w].add(" ".join(gram))
         return out
 
 
-def stem_tokens(text: str) -> list[str]:
-    """Lower-cased, stemmed word tokens: 'A/B-tested models' -> ['a', 'b', 'test', 'model']."""
-    return [stem(t) for t in _KW_TOKEN.findall(text.lower())]
+@lru_cache(maxsize=65536)
+def stem_tokens(text: str) -> tuple[str, ...]:
+    """Lower-cased, stemmed word tokens: 'A/B-tested models' -> ('a', 'b', 'test', 'model')."""
+    return tuple(stem(t) for t in _KW_TOKEN.findall(text.lower()))
 
 
+@lru_cache(maxsize=65536)
 def stem(token: str) -> str:
     """A light suffix stripper, so 'caches', 'cached' and 'caching' meet 'cache'."""
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "e", "s"):
@@ -178,9 +181,13 @@ class LocalScorer:
         self._item_terms = self._tfidf.fit_transform(texts).T.tocsc()
         index = {item.id: k for k, item in enumerate(items)}
         self._anchor_item = np.array([index.get(a, -1) for a in anchor_items])
-        keep = self._anchor_item >= 0
-        self._anchors = anchor_vectors[keep]
-        self._anchor_item = self._anchor_item[keep]
+        # Anchors sorted by item, so one reduceat takes every item's best anchor at once.
+        order = np.argsort(self._anchor_item, kind="stable")
+        order = order[self._anchor_item[order] >= 0]
+        self._anchors = anchor_vectors[order]
+        self._anchor_item = self._anchor_item[order]
+        self._owners = np.unique(self._anchor_item)
+        self._starts = np.searchsorted(self._anchor_item, self._owners)
         self._keywords = KeywordIndex([i.keywords for i in items])
         self.model = model
 
@@ -190,10 +197,7 @@ class LocalScorer:
             return np.zeros((0, len(self.items)), dtype=np.float32)
         sims = window_vectors @ self._anchors.T
         out = np.full((len(window_vectors), len(self.items)), -1.0, dtype=np.float32)
-        for j in range(len(self.items)):
-            cols = self._anchor_item == j
-            if cols.any():
-                out[:, j] = sims[:, cols].max(axis=1)
+        out[:, self._owners] = np.maximum.reduceat(sims, self._starts, axis=1)
         return out
 
     def keyword_hits(self, texts: list[str]) -> list[list[set[str]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from app.document import Document
 from app.rubric import Group
@@ -12,9 +13,14 @@ TOPIC_THRESHOLD = 0.55
 HEADING_WEIGHT = 3
 
 
+@lru_cache(maxsize=8)
+def _index(topics: tuple[Group, ...]) -> KeywordIndex:
+    return KeywordIndex([t.detect for t in topics])
+
+
 def _counts(doc: Document, topics: tuple[Group, ...]) -> list[float]:
     """Per topic, its terms' occurrences in the text, occurrences in headings counted thrice."""
-    index = KeywordIndex([t.detect for t in topics])
+    index = _index(topics)
     texts = [w.text for w in doc.windows] + [doc.title]
     weights = [HEADING_WEIGHT if w.kind == "heading" else 1 for w in doc.windows] + [HEADING_WEIGHT]
     hits = index.hits(texts)
