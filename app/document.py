@@ -12,7 +12,8 @@ from app.errors import DocumentTooLarge, UserError
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[*_`]?[A-Z0-9])")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_MD_NOISE = re.compile(r"[*_`#>|]+")
+_MD_NOISE = re.compile(r"[*`#>|]+")
+_EMPHASIS_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_+|_+(?![A-Za-z0-9])")
 MAX_WINDOW_WORDS = 120
 
 
@@ -96,7 +97,8 @@ def _clean(text: str) -> str:
     text = _HTML_COMMENT.sub(" ", text)
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return " ".join(_MD_NOISE.sub(" ", text).split())
+    text = _EMPHASIS_UNDERSCORE.sub(" ", _MD_NOISE.sub(" ", text))
+    return " ".join(text.split())
 
 
 def _sentences(lines: list[str], first_line: int) -> list[tuple[str, int, int]]:

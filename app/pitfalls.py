@@ -31,16 +31,20 @@ class Finding:
 # accuracy as the headline on a rare-positive problem
 _ACCURACY_HEADLINE = _rx(
     r"(?:headline|primary|main|key|north[- ]star|success|target|optimi[sz]e|report)\w*[^.]{0,40}\baccuracy\b"
+    r"|(?:target|reach|achiev|goal|must|aim|at least|requir)\w*[^.]{0,40}\b\d+(?:\.\d+)? ?% "
+    r"(?:overall |test |top-1 )?accuracy\b"
     r"|\baccuracy\b[^.]{0,40}(?:headline|primary|main metric|above \d|of \d|>=? ?\d|\d+(?:\.\d+)? ?%)"
 )
 _ACCURACY_REJECTED = _rx(
     r"\b(?:not|never|rather than|instead of|misleading|meaningless|useless|uninformative|"
-    r"balanced (?:classes|test|evaluation|set)|deliberately balanced|macro|per[- ]class)\b"
+    r"balanced (?:classes|test|evaluation|set)|deliberately balanced|classes are balanced|"
+    r"balanced by design|balanced on purpose|macro|per[- ]class|would (?:hide|mislead|look|be))\b"
 )
 _RARE_RATE = _rx(
     r"(?:\b0?\.\d+ ?%|\b[0-4](?:\.\d+)? ?%)[^.]{0,60}\b(?:fraud|positive|churn|click|default|"
     r"conversion|claims?|spam|of (?:all )?(?:claims|transactions|users|accounts|logins|bookings)|base rate|rate)\b"
     r"|\b(?:fraud|positives?|churn|base rate|rate)\b[^.]{0,40}(?:\b0?\.\d+ ?%|\b[0-4](?:\.\d+)? ?%)"
+    r"|(?<![\d.])(?:0?\.\d+|[0-4](?:\.\d+)?) ?% of (?:all |the )?\w+"
     r"|\b(?:rare|highly imbalanced|heavily imbalanced|class imbalance)\b"
 )
 
@@ -83,6 +87,8 @@ _FUTURE_VALUE = _rx(
     r"|\bover the (?:full|entire|whole) [a-z_ ]*(?:table|history|data ?set|log)"
     r"|`?\w*(?:_to_date|_charged|_outcome|_resolution|_final|_closed)`?"
     r"|\b(?:after|once) the (?:outcome|claim (?:closes|is closed)|event|fact|label is known)\b"
+    r"|\b(?:after|once) (?:it|the \w+) (?:is |has been |was )?(?:closed|resolved|settled|completed|"
+    r"ended|cancelled|churned|delivered|closes|ends)\b"
 )
 _KNOWN_AT_TIME = _rx(
     r"\b(?:known at (?:decision|prediction|scoring|score|request|send) time|point[- ]in[- ]time|as of the|"
@@ -141,14 +147,19 @@ def detect_random_split(doc: Document) -> list[int]:
 
 def detect_preprocessing(doc: Document) -> list[int]:
     return [k for k, w in enumerate(doc.windows)
-            if len(_STAT_FIT.findall(w.text)) >= 2 and _ALL_DATA.search(w.text)
-            and not _FIT_ON_TRAIN.search(w.text)]
+            if _fits_statistics(w.text) and not _FIT_ON_TRAIN.search(w.text)]
+
+
+def _fits_statistics(text: str) -> bool:
+    """The sentence fits preprocessing statistics over all data: that is the other pitfall."""
+    return len(_STAT_FIT.findall(text)) >= 2 and bool(_ALL_DATA.search(text))
 
 
 def detect_label_leakage(doc: Document) -> list[int]:
     return [k for k, w in enumerate(doc.windows)
             if _FEATURE_CONTEXT.search(w.text) and _FUTURE_VALUE.search(w.text)
-            and not _KNOWN_AT_TIME.search(w.text) and w.kind != "heading"]
+            and not _KNOWN_AT_TIME.search(w.text) and not _fits_statistics(w.text)
+            and w.kind != "heading"]
 
 
 def detect_non_interaction(doc: Document) -> list[int]:

@@ -24,12 +24,19 @@ def _head(review: Review) -> list[str]:
             f"topics: {topics}"]
 
 
-def render_text(review: Review, max_gaps: int = 40) -> str:
+def _first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+def render_text(review: Review, max_gaps: int = 15) -> str:
     """A readable terminal report."""
     out = _head(review) + ["", "STAGES"]
     for s in review.stages:
         covered = sum(i.status == "covered" for i in s.items)
-        out.append(f"  {s.title:<42} {s.score:4.2f} {_bar(s.score)} {covered}/{len(s.items)} covered")
+        partial = sum(i.status == "partial" for i in s.items)
+        out.append(f"  {s.title:<42} {s.score:4.2f} {_bar(s.score)} {covered}/{len(s.items)} covered"
+                   + (f", {partial} partial" if partial else ""))
     if review.pitfalls:
         out += ["", "PITFALLS"]
         for p in review.pitfalls:
@@ -37,14 +44,14 @@ def render_text(review: Review, max_gaps: int = 40) -> str:
                               for e in p.evidence)
             out.append(f"  [{p.severity}] {p.title} (line {lines})")
             out += [f"      > {e.quote}" for e in p.evidence[:2]]
-            out.append(f"      why: {p.why}")
+            out.append(f"      why: {_first_sentence(p.why)}")
             out += [f"      ? {q}" for q in p.questions[:2]]
     gaps = _sorted_gaps(review)
     out += ["", f"GAPS ({len(gaps)})"]
     for g in gaps[:max_gaps]:
         where = f" [belongs near line {g.start_line}: {g.section}]" if g.start_line else ""
         out.append(f"  [{g.severity}] {g.item} ({g.status}): {g.title}{where}")
-        out.append(f"      why: {g.why}")
+        out.append(f"      why: {_first_sentence(g.why)}")
         out += [f"      ? {q}" for q in g.questions[:2]]
         out += [f"      see {gd.source}" for gd in g.guidance[:1]]
     if len(gaps) > max_gaps:
@@ -62,10 +69,11 @@ def render_markdown(review: Review) -> str:
     out = [f"# Design review: {d.title}", "",
            f"**Overall:** {o.score:.2f} ({o.verdict.replace('_', ' ')}) · {d.words} words · "
            f"topics: {', '.join(t.id for t in review.topics) or 'none detected'}", "",
-           "| Stage | Score | Covered | Gaps |", "| --- | --- | --- | --- |"]
+           "| Stage | Score | Covered | Partial | Gaps |", "| --- | --- | --- | --- | --- |"]
     for s in review.stages:
         covered = sum(i.status == "covered" for i in s.items)
-        out.append(f"| {s.title} | {s.score:.2f} | {covered}/{len(s.items)} | {len(s.gaps)} |")
+        partial = sum(i.status == "partial" for i in s.items)
+        out.append(f"| {s.title} | {s.score:.2f} | {covered}/{len(s.items)} | {partial} | {len(s.gaps)} |")
     if review.pitfalls:
         out += ["", "## Pitfalls", ""]
         for p in review.pitfalls:

@@ -50,7 +50,7 @@ def test_review_markdown_starts_with_a_heading(cli_env, tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     out = done.stdout.decode()
     assert out.startswith("# Design review: Insurance claim fraud flags\n")
-    assert "| Stage | Score | Covered | Gaps |" in out
+    assert "| Stage | Score | Covered | Partial | Gaps |" in out
     assert "## Pitfalls" in out
 
 
