@@ -1,4 +1,4 @@
-"""The command line: `design-review ingest | review | serve`."""
+"""The command line: `design-review ingest | review | check | serve`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from app.check.command import add_arguments as add_check_arguments
 from app.errors import DependencyError, DesignReviewError, UserError
 
 
@@ -22,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     rev.add_argument("--doc-format", choices=["markdown", "text"], default=None,
                      help="how to read the document (default: by file extension)")
     rev.add_argument("--title", default=None)
+    chk = sub.add_parser("check", help="review many designs against the repository's policy (CI, hooks)")
+    add_check_arguments(chk)
     srv = sub.add_parser("serve", help="start the REST API")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
@@ -68,6 +71,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from app.check.command import run
+
+    return run(args)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -78,7 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run a command; exit 0 on success, 2 on a usage, input or dependency error."""
     args = _parser().parse_args(argv)
-    handler = {"ingest": cmd_ingest, "review": cmd_review, "serve": cmd_serve}[args.command]
+    handler = {"ingest": cmd_ingest, "review": cmd_review, "check": cmd_check,
+               "serve": cmd_serve}[args.command]
     try:
         return handler(args)
     except UserError as exc:

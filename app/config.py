@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _slack(name: str) -> AliasChoices:
+    """SLACK_<NAME>, DESIGN_REVIEW_SLACK_<NAME>, or the field name itself (keyword arguments)."""
+    return AliasChoices(f"SLACK_{name.upper()}", f"DESIGN_REVIEW_SLACK_{name.upper()}", f"slack_{name}")
 
 
 class Settings(BaseSettings):
@@ -29,6 +35,25 @@ class Settings(BaseSettings):
     review_cache_size: int = Field(default=256, ge=0)
     embedding_cache_size: int = Field(default=50_000, ge=0)
     guidance_per_finding: int = Field(default=2, ge=0, le=10)
+    # Slack bot (app/slack/): Slack's usual variable names, or the DESIGN_REVIEW_ ones.
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=_slack("bot_token"))
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=_slack("signing_secret"))
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=_slack("app_token"))
+    slack_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_slack("allowed_hosts"),
+        description="hosts (comma-separated) whose raw text/markdown URLs the bot may fetch")
+    slack_api_url: str | None = Field(default=None, validation_alias=_slack("api_url"),
+                                      description="base URL of Slack's Web API (a stand-in in tests)")
+
+    @field_validator("slack_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """A comma-separated variable (or a JSON list) to lower-case host names."""
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+        if isinstance(value, list):
+            return [str(v).strip().lower() for v in value if str(v).strip()]
+        return value
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -15,6 +15,7 @@ from app.api import router
 from app.config import Settings, get_settings
 from app.errors import DependencyError, UserError
 from app.reviewer import Reviewer
+from app.slack import mount_slack
 
 log = logging.getLogger("design_review")
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Reviews ML system design documents against the ML system design flow.")
     app.state.runtime = runtime
     app.include_router(router)
+    mount_slack(app, runtime)  # /slack/events: the Slack bot, or 503 when it is not configured
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
@@ -88,8 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
-                    for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            problems = ['the request body is not valid JSON: send {"document": "...", '
+                        '"format": "markdown" or "text", "title": "..."}']
+        else:
+            problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+                        for e in exc.errors()]
         return JSONResponse({"detail": "; ".join(problems) or "invalid request",
                              "errors": jsonable(exc.errors())}, status_code=422)
 

@@ -1,0 +1,101 @@
+"""A check run: review every document, judge it under the policy, compare it with a baseline."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.check.baseline import Baseline
+from app.check.findings import DocumentResult, Previous, compare, evaluate, settle
+from app.check.paths import DocumentPath, collect_documents
+from app.check.policy import Policy
+from app.check.sources import Source, ToolInfo
+from app.check.waivers import parse_waivers
+from app.document import decode_document
+from app.errors import UserError
+from app.rubric import Rubric
+
+
+@dataclass
+class CheckReport:
+    """Everything every output format renders."""
+
+    tool: ToolInfo
+    rubric: Rubric
+    policy: Policy
+    documents: list[DocumentResult]
+    baseline: str | None = None
+    elapsed_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[DocumentResult]:
+        return [d for d in self.documents if d.error]
+
+    @property
+    def failed(self) -> list[DocumentResult]:
+        return [d for d in self.documents if d.status == "fail"]
+
+    @property
+    def exit_code(self) -> int:
+        """2 when a document could not be reviewed, 1 when one fails, else 0."""
+        return 2 if self.errors else (1 if self.failed else 0)
+
+
+def known_ids(rubric: Rubric) -> set[str]:
+    """Every id a waiver may name."""
+    return ({i.id for i in rubric.items()} | {g.id for g in (*rubric.stages, *rubric.topics)}
+            | {p.id for p in rubric.pitfalls})
+
+
+class Checker:
+    """Reviews and judges documents with one source, rubric and policy."""
+
+    def __init__(self, source: Source, policy: Policy, baseline: Baseline | None = None) -> None:
+        self.source, self.policy, self.baseline = source, policy, baseline
+        self._known = known_ids(source.rubric)
+
+    def judge(self, data: bytes, doc: DocumentPath) -> DocumentResult:
+        """Review one document's bytes and evaluate the review; raises DesignReviewError."""
+        text = decode_document(data)
+        review = self.source.review(data, doc.fmt, self.policy.topics_on)
+        waivers, problems = parse_waivers(text, self._known)
+        return evaluate(doc.display, review, self.source.rubric, self.policy, waivers, problems)
+
+    def _review_old(self, data: bytes, doc: DocumentPath) -> Previous | None:
+        try:
+            old = self.judge(data, doc)
+        except UserError:
+            return None  # an earlier version that cannot be reviewed counts as absent
+        return Previous({f.key: f.severity for f in old.findings}, old.score)
+
+    def check(self, doc: DocumentPath) -> DocumentResult:
+        try:
+            data = doc.path.read_bytes()
+        except FileNotFoundError:
+            return DocumentResult(doc.display, error="no such file")
+        except OSError as exc:
+            return DocumentResult(doc.display, error=f"cannot read the file: {exc.strerror or exc}")
+        try:
+            result = self.judge(data, doc)
+        except UserError as exc:  # the document's fault; a missing store or a dead API stops the run
+            return DocumentResult(doc.display, error=str(exc))
+        if self.baseline is not None:
+            compare(result, self.baseline.previous(doc, self._review_old), self.policy)
+        settle(result, self.policy)
+        return result
+
+
+def run_check(specs: list[str], source: Source, policy: Policy, cwd: Path,
+              baseline: Baseline | None = None) -> CheckReport:
+    """Check every document the specs name (or the policy includes)."""
+    started = time.perf_counter()
+    docs = collect_documents(specs, policy, cwd)
+    checker = Checker(source, policy, baseline)
+    results = [checker.check(doc) for doc in docs]
+    report = CheckReport(source.info, source.rubric, policy, results,
+                         baseline.label if baseline else None, time.perf_counter() - started)
+    if not docs:
+        report.notes.append("every path given is excluded by the configuration: nothing to check")
+    return report

@@ -1,0 +1,163 @@
+"""Where reviews come from: the reviewer in this process, or a running design-reviewer API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+from pydantic import ValidationError
+
+from app import __version__
+from app.config import Settings
+from app.corpus import corpus_version, read_corpus
+from app.errors import DependencyError, UserError
+from app.review import Review, TopicResult
+from app.rubric import Group, Item, Pitfall, Rubric, build_rubric
+
+
+@dataclass
+class ToolInfo:
+    """Which reviewer, rubric and corpus produced a check: every output states it."""
+
+    version: str
+    backend: str
+    rubric_version: str
+    corpus_version: str
+    embedding_model: str
+    endpoint: str  # "in-process" or the API's URL
+    name: str = "design-reviewer"
+
+    def line(self) -> str:
+        return (f"{self.name} {self.version} ({self.backend}, {self.endpoint}), rubric {self.rubric_version}, "
+                f"corpus {self.corpus_version}, model {self.embedding_model}")
+
+    def note(self, review: Review) -> None:
+        """Take the reviewer's own account from a review it produced."""
+        r = review.reviewer
+        self.version, self.backend, self.embedding_model = r.version, r.backend, r.embedding_model
+        self.rubric_version, self.corpus_version = r.rubric_version, r.corpus_version
+
+
+class Source(Protocol):
+    rubric: Rubric
+    info: ToolInfo
+
+    def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review: ...
+
+
+class LocalSource:
+    """The in-process reviewer, built on the first review so that a bad config fails fast."""
+
+    def __init__(self, settings: Settings, reviewer=None) -> None:
+        """`reviewer`: one already built for these settings (a server process, a benchmark, tests)."""
+        self.settings = settings
+        files = read_corpus(settings.corpus_dir)
+        self.rubric = build_rubric(files)
+        self.info = ToolInfo(__version__, "local", self.rubric.version, corpus_version(files),
+                             "not loaded", "in-process")
+        self._reviewer = reviewer
+
+    @property
+    def reviewer(self):
+        if self._reviewer is None:
+            from app.service import build_reviewer
+
+            self._reviewer = build_reviewer(self.settings)
+        return self._reviewer
+
+    def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review:
+        review = self.reviewer.review(data, None, fmt)
+        self.info.note(review)
+        missing = [t for t in sorted(topics_on) if t not in {x.id for x in review.topics}]
+        return self._force_topics(review, data, fmt, missing) if missing else review
+
+    def _force_topics(self, review: Review, data: bytes, fmt: str, topics: list[str]) -> Review:
+        """Add topic checklists that detection left out, scored by the same reviewer."""
+        from app.document import decode_document, parse_document
+
+        doc = parse_document(decode_document(data), None, fmt)
+        verdicts, _, _ = self.reviewer.score_document(doc)
+        by_id = {v.item: v for v in verdicts}
+        topics_out, items, gaps = list(review.topics), list(review.topic_items), list(review.topic_gaps)
+        for topic in topics:
+            group = self.rubric.group(topic)
+            # The reviewer's own item and gap assembly, as for a detected topic.
+            result = self.reviewer._stage(doc, group, by_id, None)
+            topics_out.append(TopicResult(id=group.id, title=group.title, confidence=0.0))
+            items += [i.model_copy(update={"topic": group.id}) for i in result.items]
+            gaps += result.gaps
+        return review.model_copy(update={"topics": topics_out, "topic_items": items, "topic_gaps": gaps})
+
+
+def rubric_from_api(body: dict) -> Rubric:
+    """The rubric as GET /v1/rubric describes it: enough to check ids and weigh gaps."""
+    def group(raw: dict, kind: str, order: int) -> Group:
+        items = tuple(Item(id=i["id"], title=i["title"], weight=float(i["weight"]), core=bool(i["core"]),
+                           keywords=(), anchors=(), questions=tuple(i.get("questions", ())), group=raw["id"])
+                      for i in raw["items"])
+        return Group(id=raw["id"], title=raw["title"], kind=kind, weight=float(raw["weight"]),
+                     order=order, items=items)
+
+    return Rubric(stages=tuple(group(g, "stage", n) for n, g in enumerate(body["stages"], 1)),
+                  topics=tuple(group(g, "topic", 0) for g in body["topics"]),
+                  pitfalls=tuple(Pitfall(id=p["id"], title=p["title"], severity=p["severity"],
+                                         anchors=(), questions=()) for p in body["pitfalls"]),
+                  version=body["version"])
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    return str(body.get("detail") if isinstance(body, dict) and body.get("detail") else body)[:500]
+
+
+class ServerSource:
+    """A running design-reviewer API: POST /v1/reviews per document, GET /v1/rubric once."""
+
+    # What the API answers for a document it will not review (empty, not text, too large): that
+    # document's fault. Any other error (a bad URL or key, a server still starting) stops the run.
+    REFUSED = (413, 422)
+
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 120.0,
+                 client: httpx.Client | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.client = client or httpx.Client(timeout=timeout)
+        if api_key:
+            self.client.headers["Authorization"] = f"Bearer {api_key}"
+        body = self._call("GET", "/v1/rubric")
+        try:
+            self.rubric = rubric_from_api(body)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DependencyError(f"{self.url}/v1/rubric did not describe a rubric ({exc!r})") from exc
+        self.info = ToolInfo("unknown", "server", self.rubric.version, str(body.get("corpus_version")),
+                             "unknown", self.url)
+
+    def _call(self, method: str, path: str, payload: dict | None = None) -> dict:
+        try:
+            response = self.client.request(method, f"{self.url}{path}", json=payload)
+        except httpx.HTTPError as exc:
+            raise DependencyError(f"cannot reach the design-reviewer API at {self.url}: {exc}") from exc
+        if payload is not None and response.status_code in self.REFUSED:
+            raise UserError(f"the API refused the document ({response.status_code}): {_detail(response)}")
+        if response.status_code >= 400:
+            raise DependencyError(f"{method} {self.url}{path} answered {response.status_code}: "
+                                  f"{_detail(response)}")
+        try:
+            return response.json()
+        except ValueError:
+            raise DependencyError(f"{method} {self.url}{path} did not answer with JSON") from None
+
+    def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review:
+        from app.document import decode_document
+
+        text = decode_document(data)  # refuse what is not text before it travels
+        body = self._call("POST", "/v1/reviews", {"document": text, "format": fmt, "title": None})
+        try:
+            review = Review.model_validate(body)
+        except ValidationError as exc:
+            raise DependencyError(f"{self.url}/v1/reviews did not answer with a review: {exc}") from exc
+        self.info.note(review)
+        return review

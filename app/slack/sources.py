@@ -1,0 +1,126 @@
+"""Where a design to review comes from: pasted text, a Slack file, or a raw URL on the allow-list."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from app.errors import DocumentTooLarge, UserError
+
+SourceKind = Literal["help", "text", "slack_file", "url"]
+TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".text")
+TEXT_FILETYPES = {"markdown", "text"}
+TEXT_MIMETYPES = {"text/plain", "text/markdown", "text/x-markdown"}
+_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
+# A Slack file's permalink (https://team.slack.com/files/U123/F456/name.md) or private URL
+# (https://files.slack.com/files-pri/T123-F456/name.md).
+_SLACK_FILE_PATH = re.compile(r"^/(?:files/[A-Z0-9]+/(F[A-Z0-9]+)|files-pri/[A-Z0-9]+-(F[A-Z0-9]+))(?:/|$)")
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a request asks to review: kind and its value (the text, a file id or a URL)."""
+
+    kind: SourceKind
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Design:
+    """A fetched design, ready for the reviewer."""
+
+    data: bytes | str
+    title: str | None
+    fmt: str
+
+
+def parse_source(text: str) -> Source:
+    """A slash command's (or a mention's) text: 'help', one link, or a pasted design."""
+    text = _MENTION.sub("", text or "").strip()
+    if text.lower() in ("", "help", "-h", "--help", "?"):
+        return Source("help")
+    link = _LINK.match(text)
+    if link:
+        url = html.unescape(link.group(1))
+        file_id = slack_file_id(url)
+        return Source("slack_file", file_id) if file_id else Source("url", url)
+    # Slack escapes &, < and > in the text it sends.
+    return Source("text", html.unescape(text))
+
+
+def is_slack_host(host: str) -> bool:
+    return host == "slack.com" or host.endswith(".slack.com")
+
+
+def slack_file_id(url: str) -> str | None:
+    """The file id in a Slack file link, or None when the URL is not one."""
+    parts = urlsplit(url)
+    match = _SLACK_FILE_PATH.match(parts.path) if is_slack_host(parts.hostname or "") else None
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def host_allowed(url: str, allowed: list[str]) -> bool:
+    """Whether an http(s) URL's host (or host:port) is on the allow-list."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    return host in allowed or (parts.port is not None and f"{host}:{parts.port}" in allowed)
+
+
+def refusal(source: Source, allowed: list[str]) -> str | None:
+    """Why a URL source will not be fetched, or None when it may be."""
+    if source.kind != "url" or host_allowed(source.value, allowed):
+        return None
+    host = urlsplit(source.value).netloc or source.value
+    listed = ", ".join(f"`{h}`" for h in allowed) or "none are configured"
+    return (f":no_entry: I only fetch raw text or markdown from allow-listed hosts, and `{host}` is not "
+            f"one of them (allowed: {listed}). Paste the design, attach it as a file, or link a Slack file.")
+
+
+def is_text_file(file: dict) -> bool:
+    """Whether a Slack file object is markdown or plain text."""
+    name = (file.get("name") or file.get("title") or "").lower()
+    return (file.get("filetype") in TEXT_FILETYPES or name.endswith(TEXT_SUFFIXES)
+            or (file.get("mimetype") or "").split(";")[0] in TEXT_MIMETYPES)
+
+
+def doc_format(name: str, filetype: str | None = None) -> str:
+    return "text" if filetype == "text" or name.lower().endswith((".txt", ".text")) else "markdown"
+
+
+def name_of(url: str) -> str:
+    return PurePosixPath(urlsplit(url).path).name or "design.md"
+
+
+async def download(url: str, max_bytes: int, headers: dict[str, str] | None = None) -> bytes:
+    """GET a text document, refusing redirects, web pages and bodies over max_bytes."""
+    try:
+        async with httpx.AsyncClient(timeout=20, follow_redirects=False) as http:
+            async with http.stream("GET", url, headers=headers or {}) as response:
+                _check_response(response, url)
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise DocumentTooLarge(f"the document at {url} is over the {max_bytes}-byte limit")
+                return bytes(body)
+    except httpx.HTTPError as exc:
+        raise UserError(f"could not fetch {url}: {exc.__class__.__name__}") from exc
+
+
+def _check_response(response: httpx.Response, url: str) -> None:
+    if response.is_redirect:
+        raise UserError(f"{url} redirects elsewhere ({response.status_code}); link the raw document itself")
+    if response.status_code != 200:
+        raise UserError(f"could not fetch {url}: HTTP {response.status_code}")
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "text/html":
+        raise UserError(f"{url} is a web page, not raw text or markdown; link the raw file")
