@@ -1,4 +1,4 @@
-"""The command line: `design-review ingest | review | check | serve`."""
+"""The command line: `design-review ingest | review | check | serve | slack`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="start the REST API")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
+    slk = sub.add_parser("slack", help="run the Slack bot in Socket Mode (no public URL needed)")
+    slk.add_argument("--socket", action="store_true",
+                     help="Socket Mode (the default here; HTTP mode is part of `design-review serve`)")
     return parser
 
 
@@ -84,11 +87,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    from app.slack.socket_mode import run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; exit 0 on success, 2 on a usage, input or dependency error."""
     args = _parser().parse_args(argv)
     handler = {"ingest": cmd_ingest, "review": cmd_review, "check": cmd_check,
-               "serve": cmd_serve}[args.command]
+               "serve": cmd_serve, "slack": cmd_slack}[args.command]
     try:
         return handler(args)
     except UserError as exc:

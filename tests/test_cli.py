@@ -113,3 +113,10 @@ def test_bad_arguments_are_usage_errors(cli_env, tmp_path, args):
     done = run_cli(cli_env, *args, cwd=tmp_path)
     assert done.returncode == 2
     assert b"usage:" in done.stderr
+
+
+def test_slack_socket_mode_without_tokens_names_the_variables(cli_env, tmp_path):
+    env = {k: v for k, v in cli_env.items() if not k.startswith("SLACK_")}
+    done = run_cli(env, "slack", "--socket", cwd=tmp_path)
+    assert done.returncode == 2
+    assert b"SLACK_BOT_TOKEN" in done.stderr and b"SLACK_APP_TOKEN" in done.stderr
