@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from app.document import Document, Window
+from app.document import Document
 
 
 def _rx(pattern: str) -> re.Pattern:
@@ -200,6 +200,3 @@ def find_pitfalls(doc: Document, known: set[str]) -> list[Finding]:
             findings.append(Finding(pitfall_id, tuple(windows[:3]), 0.8 if len(windows) == 1 else 0.9))
     return findings
 
-
-def windows_text(windows: list[Window]) -> str:
-    return " ".join(w.text for w in windows)

@@ -57,8 +57,10 @@ class Reviewer:
         self._why = self._read_why(files)
         ids, vectors, metas = store.vectors(ITEMS)
         anchor_items = [m.get("item", "") for m in metas]
-        self._item_vectors = {i: vectors[[k for k, a in enumerate(anchor_items) if a == i]].mean(axis=0)
-                              for i in set(anchor_items)}
+        rows: dict[str, list[int]] = {}
+        for k, item_id in enumerate(anchor_items):
+            rows.setdefault(item_id, []).append(k)
+        self._item_vectors = {i: vectors[ks].mean(axis=0) for i, ks in rows.items()}
         model = ScorerModel.load() if WEIGHTS_FILE.exists() else None
         bodies = {sec.anchor: sec.text for f in files for sec in f.sections}
         self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model, bodies)
@@ -77,18 +79,22 @@ class Reviewer:
                     why[s.anchor] = " ".join(match.group(1).split())
         return why
 
-    def review(self, data: bytes | str, title: str | None = None, fmt: str = "markdown") -> Review:
-        """Review one document; the same document again comes from the cache."""
+    def review(self, data: bytes | str, title: str | None = None, fmt: str = "markdown",
+               topics: frozenset[str] = frozenset()) -> Review:
+        """Review one document; `topics` are checked even when detection leaves them out.
+
+        The same document again comes from the cache.
+        """
         started = time.perf_counter()
         text = decode_document(data)
         check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
         doc = parse_document(text, title, fmt)
-        key = (doc.sha256, fmt, title, self.rubric.version, self.corpus_version)
+        key = (doc.sha256, fmt, title, tuple(sorted(topics)), self.rubric.version, self.corpus_version)
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None:
             return self._stamp(hit, started, cached=True)
-        review = self._assemble(doc, started)
+        review = self._assemble(doc, started, topics)
         with self._lock:
             self._cache[key] = review
             while len(self._cache) > self.settings.review_cache_size:
@@ -108,12 +114,14 @@ class Reviewer:
         subst = np.array([substance(w.text, w.kind, w.section) for w in doc.windows], dtype=np.float32)
         return self.scorer.score(doc, vectors, subst), vectors, subst
 
-    def _assemble(self, doc: Document, started: float) -> Review:
+    def _assemble(self, doc: Document, started: float, forced: frozenset[str]) -> Review:
         verdicts, vectors, _ = self.score_document(doc)
         by_id = {v.item: v for v in verdicts}
         homes = self._homes(doc, vectors)
         stages = [self._stage(doc, g, by_id, homes.get(g.id)) for g in self.rubric.stages]
         topics = detect_topics(doc, self.rubric.topics)
+        detected = {g.id for g, _ in topics}
+        topics += [(g, 0.0) for g in self.rubric.topics if g.id in forced and g.id not in detected]
         topic_items, topic_gaps = [], []
         for group, _ in topics:
             result = self._stage(doc, group, by_id, None)

@@ -24,10 +24,6 @@ class Item:
     questions: tuple[str, ...]
     group: str  # the stage or topic id it belongs to
 
-    @property
-    def section(self) -> str:
-        return self.group
-
 
 @dataclass(frozen=True)
 class Group:

@@ -12,7 +12,7 @@ from app import __version__
 from app.config import Settings
 from app.corpus import corpus_version, read_corpus
 from app.errors import DependencyError, UserError
-from app.review import Review, TopicResult
+from app.review import Review
 from app.rubric import Group, Item, Pitfall, Rubric, build_rubric
 
 
@@ -67,27 +67,9 @@ class LocalSource:
         return self._reviewer
 
     def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review:
-        review = self.reviewer.review(data, None, fmt)
+        review = self.reviewer.review(data, None, fmt, topics=topics_on)
         self.info.note(review)
-        missing = [t for t in sorted(topics_on) if t not in {x.id for x in review.topics}]
-        return self._force_topics(review, data, fmt, missing) if missing else review
-
-    def _force_topics(self, review: Review, data: bytes, fmt: str, topics: list[str]) -> Review:
-        """Add topic checklists that detection left out, scored by the same reviewer."""
-        from app.document import decode_document, parse_document
-
-        doc = parse_document(decode_document(data), None, fmt)
-        verdicts, _, _ = self.reviewer.score_document(doc)
-        by_id = {v.item: v for v in verdicts}
-        topics_out, items, gaps = list(review.topics), list(review.topic_items), list(review.topic_gaps)
-        for topic in topics:
-            group = self.rubric.group(topic)
-            # The reviewer's own item and gap assembly, as for a detected topic.
-            result = self.reviewer._stage(doc, group, by_id, None)
-            topics_out.append(TopicResult(id=group.id, title=group.title, confidence=0.0))
-            items += [i.model_copy(update={"topic": group.id}) for i in result.items]
-            gaps += result.gaps
-        return review.model_copy(update={"topics": topics_out, "topic_items": items, "topic_gaps": gaps})
+        return review
 
 
 def rubric_from_api(body: dict) -> Rubric:
