@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from app.check.command import add_arguments as add_check_arguments
-from app.errors import DependencyError, DesignReviewError, UserError
+from app.errors import DesignReviewError, UserError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,13 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                "serve": cmd_serve, "slack": cmd_slack}[args.command]
     try:
         return handler(args)
-    except UserError as exc:
-        print(f"design-review: {exc}", file=sys.stderr)
-        return 2
-    except DependencyError as exc:
-        print(f"design-review: {exc}", file=sys.stderr)
-        return 2
-    except DesignReviewError as exc:
+    except DesignReviewError as exc:  # the caller's input, a missing dependency, a bad corpus
         print(f"design-review: {exc}", file=sys.stderr)
         return 2
 
