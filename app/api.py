@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.review import Review
 from app.reviewer import Reviewer
@@ -21,6 +21,14 @@ class ReviewRequest(BaseModel):
     document: str = Field(description="the design document, markdown or plain text")
     format: Literal["markdown", "text"] = "markdown"
     title: str | None = Field(default=None, max_length=300)
+
+    @field_validator("document")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        """Refuse an empty design here, before the request waits for the reviewer."""
+        if not value.strip():
+            raise ValueError("the document is empty: send the design's markdown or text")
+        return value
 
 
 def get_reviewer(request: Request) -> Reviewer:
