@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,13 +35,19 @@ def get_reviewer(request: Request) -> Reviewer:
     return request.app.state.runtime.reviewer()
 
 
+def get_reviewer_later(request: Request) -> Callable[[], Reviewer]:
+    """The reviewer, fetched only when called: a bad request is refused before it waits for one."""
+    return request.app.state.runtime.reviewer
+
+
 ReviewerDep = Annotated[Reviewer, Depends(get_reviewer)]
+LaterReviewerDep = Annotated[Callable[[], Reviewer], Depends(get_reviewer_later)]
 
 
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
-def create_review(body: ReviewRequest, reviewer: ReviewerDep) -> Review:
+def create_review(body: ReviewRequest, reviewer: LaterReviewerDep) -> Review:
     """Review a design document and return the review."""
-    return reviewer.review(body.document, body.title, body.format)
+    return reviewer().review(body.document, body.title, body.format)
 
 
 @router.get("/v1/rubric", tags=["rubric"])

@@ -6,10 +6,18 @@ The `client` fixture fails any test whose request gets a 5xx answer.
 from __future__ import annotations
 
 import hashlib
+import socket
+import threading
+import time
+
+import httpx
+import uvicorn
 
 import pytest
 
-from helpers import SERVER_MAX_BYTES, SERVER_MAX_LINES, assert_review_shape, read_fixture
+from app.config import get_settings
+from app.main import create_app
+from helpers import ONNX_DIR, SERVER_MAX_BYTES, SERVER_MAX_LINES, assert_review_shape, read_fixture
 
 
 def post_review(client, **body):
@@ -130,3 +138,36 @@ def test_docs_and_openapi_are_served(client):
                                                   ("DELETE", "/v1/rubric", 405)])
 def test_wrong_routes_are_4xx(client, method, path, status):
     assert client.request(method, path).status_code == status
+
+
+def test_a_server_without_a_store_refuses_bad_input_first_then_names_the_fix(tmp_path):
+    settings = get_settings(store_path=tmp_path / "never-ingested", onnx_cache_dir=ONNX_DIR)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                health = httpx.get(f"{url}/healthz", timeout=5)
+                if health.json()["status"] != "starting":
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        assert health.status_code == 503 and health.json()["status"] == "error"
+        empty = httpx.post(f"{url}/v1/reviews", json={"document": " \n "}, timeout=30)
+        assert empty.status_code == 422 and "empty" in empty.json()["detail"]
+        good = httpx.post(f"{url}/v1/reviews", json={"document": "# A design\n\nWe report PR-AUC."},
+                          timeout=30)
+        assert good.status_code == 503
+        assert "design-review ingest" in good.json()["detail"]
+        assert good.headers.get("retry-after")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
