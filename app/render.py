@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from app.review import Gap, Review
+from app.review import SEVERITY_RANK, Gap, Review
 
-_ORDER = {"critical": 0, "warning": 1, "info": 2}
 _BAR = 20
 
 
@@ -14,7 +13,7 @@ def _bar(score: float) -> str:
 
 
 def _sorted_gaps(review: Review) -> list[Gap]:
-    return sorted(review.gaps(), key=lambda g: (_ORDER[g.severity], g.item))
+    return sorted(review.gaps(), key=lambda g: (-SEVERITY_RANK[g.severity], g.item))
 
 
 def _head(review: Review) -> list[str]:

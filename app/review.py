@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 Status = Literal["covered", "partial", "missing"]
 Severity = Literal["critical", "warning", "info"]
 Verdict = Literal["strong", "adequate", "needs_work", "insufficient"]
+# Severities from least to most serious, for sorting and for failure thresholds.
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 class Evidence(BaseModel):

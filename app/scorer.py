@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +32,9 @@ EVIDENCE_SIM = 0.4
 STRICT_EVIDENCE_SIM = 0.7
 FEATURES = ("s_best", "s_any", "s_top3", "n_strong", "kw_sub", "kw_weak", "margin", "z_best",
             "sub_best", "tf_best", "p_best", "tf_share", "prior", "kw_sim", "kw_win")
+_PRIOR = FEATURES.index("prior")
+_Z_BEST = FEATURES.index("z_best")
 SOFTMAX_T = 0.05
-_INFLECT = r"(?:s|es|ed|d|ing|er|ers)?"
 _TOKEN = re.compile(r"[a-z][a-z0-9\-]+|\d+")
 _KW_TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -48,16 +49,6 @@ class Verdict:
     status: str
     windows: tuple[int, ...]
     features: dict[str, float]
-
-
-def keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern | None:
-    """One case-insensitive regex matching any keyword on word boundaries."""
-    terms = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len, reverse=True)
-    if not terms:
-        return None
-    body = "|".join(re.escape(t).replace(r"\ ", r"[\s\-]+") + (_INFLECT if t[-1].isalpha() else "")
-                    for t in terms)
-    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])", re.I)
 
 
 class KeywordIndex:
@@ -216,7 +207,7 @@ class LocalScorer:
         n_items = len(self.items)
         rows = np.zeros((n_items, len(FEATURES)), dtype=np.float64)
         if self.model:
-            rows[:, 12] = [self.model.priors.get(i.id, 0.0) for i in self.items]
+            rows[:, _PRIOR] = [self.model.priors.get(i.id, 0.0) for i in self.items]
         if sim.shape[0] == 0:
             return rows
         good = subst >= bar
@@ -239,10 +230,10 @@ class LocalScorer:
             rows[j] = (s_good[best], col.max(), top3.mean(), np.log1p((s_good >= 0.55).sum()),
                        np.log1p(len(kw_good)), np.log1p(len(kw_weak - kw_good)),
                        col[best] - second, 0.0, subst[best], lex_good[:, j].max(),
-                       share[:, j].max(), lex_share[:, j].sum(), rows[j, 12],
+                       share[:, j].max(), lex_share[:, j].sum(), rows[j, _PRIOR],
                        col[with_kw].max() if with_kw.any() else 0.0, np.log1p(with_kw.sum()))
         best_col = rows[:, 0]
-        rows[:, 7] = (best_col - best_col.mean()) / (best_col.std() + 1e-6)
+        rows[:, _Z_BEST] = (best_col - best_col.mean()) / (best_col.std() + 1e-6)
         return rows
 
     def score(self, doc: Document, window_vectors: np.ndarray, subst: np.ndarray) -> list[Verdict]:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 
 from app.check.policy import Policy
 from app.check.waivers import Waiver, WaiverProblem, find_waiver
-from app.review import Gap, ItemResult, Review
+from app.review import SEVERITY_RANK, Gap, ItemResult, Review
 from app.rubric import Rubric
 
-RANK = {"info": 0, "warning": 1, "critical": 2}
+RANK = SEVERITY_RANK
 THRESHOLD = "threshold"
 
 

@@ -11,11 +11,11 @@ from typing import Annotated, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.errors import UserError
+from app.review import SEVERITY_RANK
 from app.rubric import Rubric
 
 CONFIG_NAME = ".design-review.toml"
 FAIL_ON = ("critical", "warning", "none")
-_RANK = {"info": 0, "warning": 1, "critical": 2}
 Score = Annotated[float, Field(ge=0, le=1)]
 
 
@@ -65,7 +65,7 @@ class Policy:
 
     def fails_on(self, severity: str) -> bool:
         """Whether a gap or pitfall of this severity fails the run."""
-        return self.fail_on != "none" and _RANK[severity] >= _RANK[self.fail_on]
+        return self.fail_on != "none" and SEVERITY_RANK[severity] >= SEVERITY_RANK[self.fail_on]
 
     def summary(self) -> dict:
         """The policy as plain data, for the reports."""

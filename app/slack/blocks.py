@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.review import Gap, PitfallFinding, Review, StageResult
+from app.review import SEVERITY_RANK, Gap, PitfallFinding, Review, StageResult
 
 # Slack's documented limits (api.slack.com/reference/block-kit): over any of them Slack rejects
 # the whole message (invalid_blocks, msg_too_long).
@@ -16,7 +16,6 @@ MAX_MESSAGE_TEXT = 40_000
 
 TOP_GAPS = 5
 REPORT_NOTE = "the full report is in the attached file"
-_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 _SEVERITY_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":white_circle:"}
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
 _BAR = 10
@@ -73,7 +72,7 @@ def notice(text: str) -> dict:
 
 def top_gaps(review: Review, n: int = TOP_GAPS) -> list[Gap]:
     """The n most severe gaps, stage order within a severity."""
-    return sorted(review.gaps(), key=lambda g: _SEVERITY_ORDER[g.severity])[:n]
+    return sorted(review.gaps(), key=lambda g: -SEVERITY_RANK[g.severity])[:n]
 
 
 def _bar(score: float) -> str:
