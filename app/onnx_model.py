@@ -28,7 +28,6 @@ FILE_NAME = "model_int8.onnx"
 # Bump when the export or quantisation steps change: it is part of the cache key.
 EXPORT_RECIPE = "torchscript-opset17+bert-fusion+int8-per-channel-reduce-range/1"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-BATCH_SIZE = 32
 
 
 @lru_cache(maxsize=8)
@@ -166,12 +165,10 @@ class OnnxBackend:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimensions = int(self._session.get_outputs()[0].shape[-1])
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
-        # The packaged tokenizer.json pads every text to 128 tokens and cuts at 128: override both,
-        # to sentence-transformers' limit and to padding only up to the batch's longest text.
-        pad = self._tokenizer.padding or {}
+        # The packaged tokenizer.json pads every text to 128 tokens and cuts at 128: no padding
+        # (texts run one at a time), and cut at sentence-transformers' limit.
+        self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=max_length)
-        self._tokenizer.enable_padding(pad_id=pad.get("pad_id", 0),
-                                       pad_token=pad.get("pad_token", "[PAD]"))
 
     @classmethod
     def from_package(cls, path: Path, onnx_dir: Path, threads: int) -> "OnnxBackend":
@@ -181,24 +178,18 @@ class OnnxBackend:
                    threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised mean-pooled embeddings, float32 of shape (len(texts), dims)."""
-        # Length-sorted batches pad little, which is where most of the time would go.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        parts = [self._encode_batch([texts[i] for i in order[s:s + BATCH_SIZE]])
-                 for s in range(0, len(texts), BATCH_SIZE)]
-        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        if parts:
-            vectors[order] = np.concatenate(parts)
-        return vectors
+        """L2-normalised mean-pooled embeddings, float32 of shape (len(texts), dims).
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        """Tokenise, run and pool one batch padded to its longest text."""
-        encodings = self._tokenizer.encode_batch(texts)
-        feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
-        hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        mask = feed["attention_mask"][..., None].astype(np.float32)
-        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return (pooled / norms).astype(np.float32)
+        One text per run: dynamic int8 quantisation scales activations by the whole input, so
+        in a batch a text's vector would depend on its neighbours (cosine down to ~0.98). Alone,
+        a text always gets the same vector, cached or not, and nothing is padded.
+        """
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, encoding in enumerate(self._tokenizer.encode_batch(texts)):
+            feed = {"input_ids": np.array([encoding.ids], dtype=np.int64),
+                    "attention_mask": np.ones((1, len(encoding.ids)), dtype=np.int64),
+                    "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
+            hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+            pooled = hidden[0].mean(axis=0)
+            vectors[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        return vectors

@@ -50,7 +50,10 @@ class Gap(BaseModel):
 class StageResult(BaseModel):
     id: str
     title: str
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1, description="expected weighted share of items covered, "
+                                                 "partial counting half")
+    covered_share: float = Field(ge=0, le=1, description="expected weighted share of items "
+                                                         "covered with substance (partial counts 0)")
     weight: float
     items: list[ItemResult]
     gaps: list[Gap]
@@ -81,7 +84,8 @@ class DocumentInfo(BaseModel):
 
 
 class Overall(BaseModel):
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1, description="stage-weighted mean of the stages' covered_share: "
+                                                 "what the design covers with substance")
     verdict: Verdict
 
 

@@ -127,8 +127,10 @@ class Reviewer:
             result = self._stage(doc, group, by_id, None)
             topic_items += [i.model_copy(update={"topic": group.id}) for i in result.items]
             topic_gaps += result.gaps
+        # Overall counts what is covered with substance; a design that only names items (partial)
+        # earns stage credit for naming them, but not an overall score.
         total = sum(g.weight for g in self.rubric.stages)
-        score = sum(s.score * s.weight for s in stages) / total
+        score = sum(s.covered_share * s.weight for s in stages) / total
         return Review(
             id=uuid.uuid4().hex, created_at=datetime.now(timezone.utc).isoformat(),
             document=DocumentInfo(sha256=doc.sha256, title=doc.title, words=doc.words, lines=len(doc.lines)),
@@ -174,9 +176,11 @@ class Reviewer:
                     section=home[0] if home else None, start_line=home[1] if home else None))
         # The expected weighted share of items covered (partial counts half): the weighted mean
         # of each item's expected credit, which the review reports with the item.
-        score = sum(r.credit * r.weight for r in items) / sum(r.weight for r in items)
-        return StageResult(id=group.id, title=group.title, score=round(score, 4), weight=group.weight,
-                           items=items, gaps=gaps)
+        total = sum(r.weight for r in items)
+        score = sum(r.credit * r.weight for r in items) / total
+        covered = sum(by_id[i.id].probability * i.weight for i in group.items) / total
+        return StageResult(id=group.id, title=group.title, score=round(score, 4),
+                           covered_share=round(covered, 4), weight=group.weight, items=items, gaps=gaps)
 
     @staticmethod
     def _confidence(v: Verdict) -> float:

@@ -30,6 +30,9 @@ STRICT_SUBSTANTIVE = 0.9
 # close to the item's anchors. A likely item (a high prior) with no such window stays missing.
 EVIDENCE_SIM = 0.4
 STRICT_EVIDENCE_SIM = 0.7
+# An item only named (in a buzzword list, under a "TBD" heading) is at most partial: its credit is
+# capped here. An item neither backed nor named earns nothing.
+NAMED_ONLY_CREDIT = 0.5
 FEATURES = ("s_best", "s_any", "s_top3", "n_strong", "kw_sub", "kw_weak", "margin", "z_best",
             "sub_best", "tf_best", "p_best", "tf_share", "prior", "kw_sim", "kw_win")
 _PRIOR = FEATURES.index("prior")
@@ -153,6 +156,17 @@ def has_evidence(feats: np.ndarray, bar: float) -> np.ndarray:
     return (feats[:, FEATURES.index("kw_sub")] > 0) | (feats[:, FEATURES.index("s_best")] >= sim_needed)
 
 
+def gate(feats: np.ndarray, bar: float, probs: np.ndarray, credits: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """P(covered) and expected credit after the evidence rule: covered needs evidence of its own;
+    a named-only item keeps at most NAMED_ONLY_CREDIT; an item never mentioned gets zero."""
+    feats = np.atleast_2d(feats)
+    evidence = has_evidence(feats, bar)
+    named = feats[:, FEATURES.index("kw_weak")] > 0
+    capped = np.where(named, np.minimum(credits, NAMED_ONLY_CREDIT), 0.0)
+    return np.where(evidence, probs, 0.0), np.where(evidence, credits, capped)
+
+
 def _softmax(m: np.ndarray) -> np.ndarray:
     """Per window, how much more it is about one item than about the others."""
     z = np.exp((m - m.max(axis=1, keepdims=True)) / SOFTMAX_T)
@@ -245,8 +259,7 @@ class LocalScorer:
         feats = self.features(sim, subst, hits, self.lexical(texts), bar)
         probs = self.model.probability(feats) if self.model else np.clip(feats[:, 0], 0, 1)
         credits = self.model.credit(feats) if self.model else probs
-        evidence = has_evidence(feats, bar)
-        probs, credits = np.where(evidence, probs, 0.0), np.where(evidence, credits, 0.0)
+        probs, credits = gate(feats, bar, probs, credits)
         verdicts = []
         for j, item in enumerate(self.items):
             p, credit = float(probs[j]), float(credits[j])

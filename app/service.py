@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.config import Settings
-from app.embedder import MODEL_NAME, get_embedder
+from app.embedder import MODEL_NAME, EMBEDDING_RECIPE, get_embedder
 from app.ingest import IngestReport, run_ingest
 from app.reviewer import Reviewer
 from app.store import Store, open_store
@@ -21,7 +21,7 @@ def embedder_for(settings: Settings):
 
 def ingest(settings: Settings, progress: bool = True) -> IngestReport:
     """Bring the configured store in line with the corpus."""
-    model = f"{MODEL_NAME}:{settings.embedding_backend}"
+    model = f"{MODEL_NAME}:{settings.embedding_backend}:{EMBEDDING_RECIPE}"
     return run_ingest(settings, store_for(settings), lambda: embedder_for(settings), model, progress)
 
 

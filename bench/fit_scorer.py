@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from app import reviewer as reviewer_module
 from app.config import get_settings
 from app.document import parse_document
-from app.scorer import FEATURES, WEIGHTS_FILE, has_evidence
+from app.scorer import FEATURES, WEIGHTS_FILE, gate
 from app.service import build_reviewer
 
 
@@ -82,8 +82,7 @@ def predict(params, row):
     logits = z @ params["credit_coef"].T + params["credit_intercept"]
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
-    gate = has_evidence(row[1], row[4])
-    return p * gate, (e[:, 2] + 0.5 * e[:, 1]) * gate
+    return gate(row[1], row[4], p, e[:, 2] + 0.5 * e[:, 1])
 
 
 def evaluate(reviewer, docs, rows, held_out, covered_at):

@@ -85,11 +85,11 @@ def test_item_status_follows_the_documented_bands(fraud_review, reviewer):
     assert sum(covered) / len(covered) > sum(missing) / len(missing)
 
 
-def test_overall_is_the_stage_weighted_mean_of_stage_scores(fraud_review, reviewer):
-    assert all(0.0 <= s.score <= 1.0 for s in fraud_review.stages)
+def test_overall_is_the_stage_weighted_mean_of_covered_shares(fraud_review, reviewer):
+    assert all(0.0 <= s.covered_share <= 1.0 and 0.0 <= s.score <= 1.0 for s in fraud_review.stages)
     stage_weights = {g.id: g.weight for g in reviewer.rubric.stages}
     assert [s.weight for s in fraud_review.stages] == [g.weight for g in reviewer.rubric.stages]
-    overall = (sum(s.score * stage_weights[s.id] for s in fraud_review.stages)
+    overall = (sum(s.covered_share * stage_weights[s.id] for s in fraud_review.stages)
                / sum(stage_weights.values()))
     assert fraud_review.overall.score == pytest.approx(overall, abs=1e-3)
 
