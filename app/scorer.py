@@ -70,13 +70,16 @@ class KeywordIndex:
 
     def hits(self, texts: list[str]) -> list[list[set[str]]]:
         """For each item, for each window, the distinct keywords it contains."""
-        out: list[list[set[str]]] = [[set() for _ in texts] for _ in range(self._n)]
+        none: frozenset[str] = frozenset()  # shared by every window without hits: most of them
+        out: list[list] = [[none] * len(texts) for _ in range(self._n)]
         for w, text in enumerate(texts):
             tokens = stem_tokens(text)
             for n in range(1, self.MAX_TERM + 1):
                 for i in range(len(tokens) - n + 1):
                     gram = tokens[i : i + n]
                     for j in self._owners.get(gram, ()):
+                        if out[j][w] is none:
+                            out[j][w] = set()
                         out[j][w].add(" ".join(gram))
         return out
 
@@ -228,24 +231,34 @@ class LocalScorer:
         g = good.astype(np.float64)[:, None]
         share = _softmax(sim) * g
         lex_share = _softmax(lex) * g
-        lex_good = lex * g
-        weak = ~good
         weighted = sim * np.clip(subst, 0, 1)[:, None]
         others = np.sort(sim, axis=1)
-        for j in range(n_items):
-            col = sim[:, j]
-            s_good = np.where(good, col, 0.0)
-            best = int(np.argmax(s_good))
-            top3 = np.sort(weighted[:, j])[-3:]
-            second = others[best, -2] if others[best, -1] == col[best] else others[best, -1]
-            kw_good = set().union(*(hits[j][w] for w in np.flatnonzero(good))) if good.any() else set()
-            kw_weak = set().union(*(hits[j][w] for w in np.flatnonzero(weak))) if weak.any() else set()
-            with_kw = good & np.array([bool(h) for h in hits[j]])
-            rows[j] = (s_good[best], col.max(), top3.mean(), np.log1p((s_good >= 0.55).sum()),
-                       np.log1p(len(kw_good)), np.log1p(len(kw_weak - kw_good)),
-                       col[best] - second, 0.0, subst[best], lex_good[:, j].max(),
-                       share[:, j].max(), lex_share[:, j].sum(), rows[j, _PRIOR],
-                       col[with_kw].max() if with_kw.any() else 0.0, np.log1p(with_kw.sum()))
+        idx = np.arange(n_items)
+        s_good = np.where(good[:, None], sim, 0.0)
+        best = np.argmax(s_good, axis=0)  # per item, its closest substantive window
+        at_best, top = sim[best, idx], others[best, -1]
+        second = np.where(top == at_best, others[best, -2], top) if n_items > 1 else 0.0
+        named = np.array([[bool(h) for h in per_item] for per_item in hits], dtype=bool).T
+        with_kw = good[:, None] & named
+        kw_good, kw_weak = np.zeros(n_items), np.zeros(n_items)
+        for j in np.flatnonzero(named.any(axis=0)):  # keyword sets only where a keyword is
+            windows = np.flatnonzero(named[:, j])
+            strong = set().union(*(hits[j][w] for w in windows if good[w]))
+            kw_good[j] = len(strong)
+            kw_weak[j] = len(set().union(*(hits[j][w] for w in windows)) - strong)
+        rows[:, 0] = s_good[best, idx]
+        rows[:, 1] = sim.max(axis=0)
+        rows[:, 2] = np.sort(weighted, axis=0)[-3:].mean(axis=0)
+        rows[:, 3] = np.log1p((s_good >= 0.55).sum(axis=0))
+        rows[:, 4], rows[:, 5] = np.log1p(kw_good), np.log1p(kw_weak)
+        rows[:, 6] = at_best - second
+        rows[:, 8] = subst[best]
+        rows[:, 9] = (lex * g).max(axis=0)
+        rows[:, 10] = share.max(axis=0)
+        rows[:, 11] = lex_share.sum(axis=0)
+        rows[:, 13] = np.where(with_kw, sim, -np.inf).max(axis=0, initial=-np.inf)
+        rows[:, 13] = np.where(with_kw.any(axis=0), rows[:, 13], 0.0)
+        rows[:, 14] = np.log1p(with_kw.sum(axis=0))
         best_col = rows[:, 0]
         rows[:, _Z_BEST] = (best_col - best_col.mean()) / (best_col.std() + 1e-6)
         return rows
@@ -255,6 +268,7 @@ class LocalScorer:
         sim = self.similarity(window_vectors)
         texts = [w.text for w in doc.windows]
         hits = self.keyword_hits(texts)
+        found = np.array([[min(len(h), 2) for h in per_item] for per_item in hits], dtype=np.float64)
         bar = substance_bar(doc, subst)
         feats = self.features(sim, subst, hits, self.lexical(texts), bar)
         probs = self.model.probability(feats) if self.model else np.clip(feats[:, 0], 0, 1)
@@ -264,7 +278,7 @@ class LocalScorer:
         for j, item in enumerate(self.items):
             p, credit = float(probs[j]), float(credits[j])
             status = self._status(p, credit)
-            verdicts.append(Verdict(item.id, p, credit, status, self._evidence(sim[:, j], subst, hits[j]),
+            verdicts.append(Verdict(item.id, p, credit, status, self._evidence(sim[:, j], subst, found[j]),
                                     {**dict(zip(FEATURES, map(float, feats[j]))), "bar": bar}))
         return verdicts
 
@@ -275,10 +289,11 @@ class LocalScorer:
         return "covered" if p >= covered_at else "partial" if credit >= partial_at else "missing"
 
     @staticmethod
-    def _evidence(col: np.ndarray, subst: np.ndarray, hits: list[set[str]]) -> tuple[int, ...]:
+    def _evidence(col: np.ndarray, subst: np.ndarray, found: np.ndarray) -> tuple[int, ...]:
+        """The windows that back an item: close to it, substantive, naming its keywords (<= 2 count)."""
         if len(col) == 0:
             return ()
-        score = col * np.where(subst >= SUBSTANTIVE, 1.0, 0.6) + 0.1 * np.array([min(len(h), 2) for h in hits])
+        score = col * np.where(subst >= SUBSTANTIVE, 1.0, 0.6) + 0.1 * found
         order = np.argsort(-score)[:3]
         top = score[order[0]]
         return tuple(int(w) for w in order if score[w] >= top - 0.08)
