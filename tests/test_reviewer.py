@@ -169,3 +169,28 @@ def test_bytes_are_reviewed_like_text(reviewer):
 def test_unreviewable_input_raises_user_error(reviewer, data):
     with pytest.raises(UserError):
         reviewer.review(data)
+
+
+def test_a_review_is_the_same_whether_its_windows_were_cached_or_not(reviewer, settings):
+    from app.service import build_reviewer
+
+    text = read_fixture("fraud_metrics.md") + "\n## Risks\n\nLabels arrive 60 days late; we retrain weekly.\n"
+    warm = reviewer.review(text)
+    cold_reviewer = build_reviewer(settings)
+    cold_reviewer.embedder._cache.clear()
+    cold = cold_reviewer.review(text)
+    strip = lambda r: r.model_dump(exclude={"id", "created_at", "reviewer"})
+    assert strip(cold) == strip(warm)
+
+
+def test_items_only_named_are_at_most_partial_and_unnamed_ones_earn_nothing(reviewer):
+    text = ("# Churn model\n\n## Scope\n\n"
+            "Key technologies: canary releases, shadow deployment, A/B testing, feature store, "
+            "drift monitoring, calibration.\n\n## Deployment\n\nTBD\n")
+    review = reviewer.review(text)
+    items = items_by_id(review)
+    named = [items[i] for i in ("deployment.canary", "deployment.shadow")]
+    assert all(i.status != "covered" and i.credit <= 0.5 for i in named)
+    assert review.overall.score < 0.15
+    never = [items[i] for i in ("modeling.loss", "data.augmentation", "serving.compression")]
+    assert all(i.status == "missing" and i.credit == 0.0 for i in never)
