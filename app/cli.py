@@ -64,7 +64,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from app.service import build_reviewer
 
     data = _read(args.path)
-    review = build_reviewer(get_settings()).review(data, args.title, _doc_format(args.path, args.doc_format))
+    review = build_reviewer(get_settings(), ingest_if_empty=True).review(data, args.title, _doc_format(args.path, args.doc_format))
     if args.format == "json":
         print(json.dumps(review.model_dump(mode="json"), indent=2))
     elif args.format == "markdown":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -10,6 +11,13 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_corpus_dir() -> Path:
+    """The checkout's corpus/, else the copy a wheel installs under <prefix>/share."""
+    checkout = PROJECT_ROOT / "corpus"
+    installed = Path(sys.prefix) / "share" / "design-reviewer" / "corpus"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
 
 def _slack(name: str) -> AliasChoices:
@@ -22,7 +30,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DESIGN_REVIEW_", extra="ignore")
 
-    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    corpus_dir: Path = Field(default_factory=default_corpus_dir)
     store_path: Path = Path(".design-review/chroma")
     chroma_host: str | None = None
     chroma_port: int = 8000

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from app.config import Settings
 from app.embedder import MODEL_NAME, EMBEDDING_RECIPE, get_embedder
+from app.errors import StoreNotReady
 from app.ingest import IngestReport, run_ingest
 from app.reviewer import Reviewer
-from app.store import Store, open_store
+from app.store import GUIDANCE, ITEMS, Store, open_store
 
 
 def store_for(settings: Settings) -> Store:
@@ -25,6 +28,23 @@ def ingest(settings: Settings, progress: bool = True) -> IngestReport:
     return run_ingest(settings, store_for(settings), lambda: embedder_for(settings), model, progress)
 
 
-def build_reviewer(settings: Settings) -> Reviewer:
-    """A reviewer over the configured store and the process-wide embedder."""
+def build_reviewer(settings: Settings, ingest_if_empty: bool = False) -> Reviewer:
+    """A reviewer over the configured store and the process-wide embedder.
+
+    `ingest_if_empty`: a local store (a folder, not a Chroma server) that holds no corpus yet is
+    filled first, as `design-review ingest` would: what a first `review` or `check` in a new
+    checkout (or a pre-commit hook's own environment) needs.
+    """
+    if ingest_if_empty and not settings.chroma_host and not _has_corpus(settings):
+        print(f"design-review: no corpus in the store at {settings.store_path}: ingesting it first "
+              "(once)", file=sys.stderr)
+        ingest(settings, progress=False)
     return Reviewer(settings, store_for(settings), embedder_for(settings))
+
+
+def _has_corpus(settings: Settings) -> bool:
+    try:
+        store = store_for(settings)
+        return all(store.count(name) > 0 for name in (GUIDANCE, ITEMS))
+    except StoreNotReady:
+        return False

@@ -120,3 +120,15 @@ def test_slack_socket_mode_without_tokens_names_the_variables(cli_env, tmp_path)
     done = run_cli(env, "slack", "--socket", cwd=tmp_path)
     assert done.returncode == 2
     assert b"SLACK_BOT_TOKEN" in done.stderr and b"SLACK_APP_TOKEN" in done.stderr
+
+
+def test_first_review_in_a_new_checkout_fills_the_empty_store_first(cli_env, tmp_path, reviewer):
+    env = {**cli_env, "DESIGN_REVIEW_STORE_PATH": str(tmp_path / "new-store")}
+    done = run_cli(env, "review", str(FIXTURES / "fraud_metrics.md"), "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "ingesting it first" in done.stderr.decode()
+    assert json.loads(done.stdout)["reviewer"]["corpus_version"] == reviewer.corpus_version
+    store = store_for(get_settings(store_path=tmp_path / "new-store"))
+    assert store.count(GUIDANCE) == reviewer.store.count(GUIDANCE) > 0
+    again = run_cli(env, "review", str(FIXTURES / "fraud_metrics.md"), "--format", "json", cwd=tmp_path)
+    assert again.returncode == 0 and "ingesting" not in again.stderr.decode()

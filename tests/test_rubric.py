@@ -127,3 +127,17 @@ def test_file_without_front_matter_raises_corpus_error(tmp_path):
     (tmp_path / "stages" / "01_problem.md").write_text("# Problem\n\nNo front matter here.\n")
     with pytest.raises(CorpusError, match="front matter"):
         load_rubric(tmp_path)
+
+
+def test_an_installed_wheel_reads_the_corpus_it_carries(tmp_path, monkeypatch):
+    import sys
+
+    from app import config
+
+    installed = tmp_path / "prefix" / "share" / "design-reviewer" / "corpus"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    assert config.default_corpus_dir() == config.PROJECT_ROOT / "corpus"  # a checkout: its own
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "site-packages")
+    assert config.default_corpus_dir() == installed
+    assert config.get_settings().corpus_dir == installed

@@ -63,7 +63,7 @@ class LocalSource:
         if self._reviewer is None:
             from app.service import build_reviewer
 
-            self._reviewer = build_reviewer(self.settings)
+            self._reviewer = build_reviewer(self.settings, ingest_if_empty=True)
         return self._reviewer
 
     def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review:
