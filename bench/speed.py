@@ -122,13 +122,8 @@ def throughput(url: str, seconds: float = 15.0, clients: int = 4) -> tuple[float
     return len(done) / seconds, len(errors)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=9)
-    args = parser.parse_args()
-    settings = get_settings()
-    print(f"design: {len(design('x').split())} words")
-
+def time_ingest() -> None:
+    """A full ingest into a new store, then an unchanged one."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh = get_settings(store_path=Path(tmp) / "chroma")
         started = time.perf_counter()
@@ -138,6 +133,18 @@ def main() -> None:
         report = ingest(fresh, progress=False)
         again = time.perf_counter() - started
     print(f"ingest: full {full:.2f} s, unchanged {again:.2f} s ({report.unchanged} chunks unchanged)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--no-ingest", action="store_true", help="skip the ingest timings")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the 4-client figure")
+    args = parser.parse_args()
+    settings = get_settings()
+    print(f"design: {len(design('x').split())} words")
+    if not args.no_ingest:
+        time_ingest()
 
     reviewer = build_reviewer(settings)
     print(f"\nin-process ({reviewer.embedder.name})")
@@ -156,8 +163,9 @@ def main() -> None:
         for key, label in (("a", "(a) unseen document"), ("b", "(b) same document again"),
                            ("c", "(c) one section edited")):
             show(label, timings[key])
-        rate, errors = throughput(url)
-        print(f"  4 concurrent clients, unseen documents: {rate:.2f} reviews/s, {errors} errors")
+        if not args.no_throughput:
+            rate, errors = throughput(url)
+            print(f"  4 concurrent clients, unseen documents: {rate:.2f} reviews/s, {errors} errors")
     finally:
         proc.terminate()
         proc.wait(10)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Mapping, TextIO
@@ -10,7 +9,7 @@ from typing import Callable, Mapping, TextIO
 from app.check.annotations import render_github, render_rdjsonl
 from app.check.findings import DocumentResult, Finding
 from app.check.junit import render_junit
-from app.check.reports import outcome, render_markdown, render_text
+from app.check.reports import outcome, pretty_json, render_markdown, render_text
 from app.check.runner import CheckReport
 from app.check.sarif import render_sarif
 from app.errors import UserError
@@ -35,7 +34,7 @@ def _document(d: DocumentResult) -> dict:
             "baseline": d.baseline, "groups": [asdict(g) for g in d.groups],
             "findings": [_finding(f) for f in d.findings],
             "waivers": [{"ids": list(w.ids), "reason": w.reason, "line": w.line} for w in d.waivers],
-            "review": d.review.model_dump(mode="json")}
+            "review": d.review}  # serialised by pretty_json, as the model would dump it
 
 
 def render_json(report: CheckReport) -> str:
@@ -48,7 +47,7 @@ def render_json(report: CheckReport) -> str:
                         "errors": len(report.errors), "elapsed_s": round(report.elapsed_s, 3)},
             "errors": [{"path": d.path, "error": d.error} for d in report.errors],
             "notes": report.notes, "documents": [_document(d) for d in docs]}
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    return pretty_json(body)
 
 
 FORMATS: dict[str, Callable[[CheckReport], str]] = {

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from urllib.parse import quote
 
 from app.check.findings import Finding
+from app.check.reports import pretty_json
 from app.check.runner import CheckReport
 from app.rubric import Rubric
 
@@ -109,4 +109,4 @@ def sarif_log(report: CheckReport) -> dict:
 
 
 def render_sarif(report: CheckReport) -> str:
-    return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+    return pretty_json(sarif_log(report))
