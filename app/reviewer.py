@@ -68,6 +68,23 @@ class Reviewer:
         self._guidance: dict[str, list[Guidance]] = {}
         self._cache: OrderedDict[tuple, Review] = OrderedDict()
         self._lock = threading.Lock()
+        self._retrieve_guidance()
+
+    def _retrieve_guidance(self) -> None:
+        """Every item's and pitfall's guidance, one Chroma query per stage, topic and the pitfalls."""
+        n = self.settings.guidance_per_finding
+        groups = [(g.id, [i.id for i in g.items]) for g in (*self.rubric.stages, *self.rubric.topics)]
+        groups.append(("pitfalls", [p.id for p in self.rubric.pitfalls]))
+        for group_id, ids in groups:
+            ids = [i for i in ids if i in self._item_vectors]
+            if n == 0 or not ids:
+                continue
+            found = self.store.query(GUIDANCE, np.stack([self._item_vectors[i] for i in ids]), n,
+                                     where={"group": group_id})
+            for item_id, hits in zip(ids, found):
+                hits.sort(key=lambda h: (h.metadata.get("item") != item_id, h.distance))
+                self._guidance[item_id] = [Guidance(source=h.metadata.get("source", h.id), text=h.text)
+                                           for h in hits]
 
     @staticmethod
     def _read_why(files) -> dict[str, str]:
@@ -172,7 +189,7 @@ class Reviewer:
                     item=item.id, title=item.title, status=v.status,
                     severity=severity(item, group, v.status),
                     why=self._why.get(item.id, item.title), questions=list(item.questions),
-                    guidance=self.guidance(item.id, group.id),
+                    guidance=self.guidance(item.id),
                     section=home[0] if home else None, start_line=home[1] if home else None))
         # The expected weighted share of items covered (partial counts half): the weighted mean
         # of each item's expected credit, which the review reports with the item.
@@ -194,18 +211,10 @@ class Reviewer:
         spans = sorted({(doc.windows[k].start_line, doc.windows[k].end_line) for k in v.windows})
         return [Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in spans]
 
-    def guidance(self, item_id: str, group_id: str) -> list[Guidance]:
-        """The corpus chunks nearest to the item, from the guidance collection; cached per item."""
-        n = self.settings.guidance_per_finding
-        if n == 0 or item_id not in self._item_vectors:
-            return []
-        if item_id not in self._guidance:
-            hits = self.store.query(GUIDANCE, self._item_vectors[item_id][None, :], n,
-                                    where={"group": group_id})[0]
-            hits.sort(key=lambda h: (h.metadata.get("item") != item_id, h.distance))
-            self._guidance[item_id] = [Guidance(source=h.metadata.get("source", h.id), text=h.text)
-                                       for h in hits]
-        return self._guidance[item_id]
+    def guidance(self, item_id: str) -> list[Guidance]:
+        """The corpus chunks nearest to the item in its group, retrieved from the guidance
+        collection when the reviewer starts."""
+        return self._guidance.get(item_id, [])
 
     def _pitfalls(self, doc: Document) -> list[PitfallFinding]:
         out = []
@@ -217,5 +226,5 @@ class Reviewer:
                 confidence=finding.confidence,
                 evidence=[Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in spans],
                 why=self._why.get(pitfall.id, pitfall.title), questions=list(pitfall.questions),
-                guidance=self.guidance(pitfall.id, "pitfalls")))
+                guidance=self.guidance(pitfall.id)))
         return out
