@@ -30,7 +30,7 @@ def _first_sentence(text: str) -> str:
 
 def render_text(review: Review, max_gaps: int = 15) -> str:
     """A readable terminal report."""
-    out = _head(review) + ["", "STAGES"]
+    out = _head(review) + ["", "STAGES (stage score: covered items count 1, partial ½; the overall score counts covered items only)"]
     for s in review.stages:
         covered = sum(i.status == "covered" for i in s.items)
         partial = sum(i.status == "partial" for i in s.items)
@@ -68,6 +68,8 @@ def render_markdown(review: Review) -> str:
     out = [f"# Design review: {d.title}", "",
            f"**Overall:** {o.score:.2f} ({o.verdict.replace('_', ' ')}) · {d.words} words · "
            f"topics: {', '.join(t.id for t in review.topics) or 'none detected'}", "",
+           "Stage scores count covered items 1 and partial ones ½; the overall score counts "
+           "covered items only.", "",
            "| Stage | Score | Covered | Partial | Gaps |", "| --- | --- | --- | --- | --- |"]
     for s in review.stages:
         covered = sum(i.status == "covered" for i in s.items)
