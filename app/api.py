@@ -7,6 +7,7 @@ from typing import Annotated, Callable, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.operations import OpsDep
 from app.review import Review
 from app.reviewer import Reviewer
 
@@ -45,9 +46,11 @@ LaterReviewerDep = Annotated[Callable[[], Reviewer], Depends(get_reviewer_later)
 
 
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
-def create_review(body: ReviewRequest, reviewer: LaterReviewerDep) -> Review:
-    """Review a design document and return the review."""
-    return reviewer().review(body.document, body.title, body.format)
+async def create_review(body: ReviewRequest, reviewer: LaterReviewerDep, ops: OpsDep) -> Review:
+    """Review a design document, store the review, and return it (from the store when it has one)."""
+    options = body.model_dump(exclude={"document"})  # every option is part of the cache key
+    return await ops.review(reviewer, body.document, options,
+                            lambda r: r.review(body.document, body.title, body.format))
 
 
 @router.get("/v1/rubric", tags=["rubric"])
