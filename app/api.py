@@ -19,7 +19,8 @@ class ReviewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document: str = Field(description="the design document, markdown or plain text")
+    document: str = Field(description="the design document, markdown or plain text (UTF-8, no NUL)",
+                          json_schema_extra={"pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"})
     format: Literal["markdown", "text"] = "markdown"
     title: str | None = Field(default=None, max_length=300)
 

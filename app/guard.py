@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import time
+from typing import Callable
 
 from fastapi import HTTPException
 
@@ -36,13 +37,15 @@ class Guard:
     """Pure ASGI middleware (no buffering, works for streaming and error responses alike)."""
 
     def __init__(self, app, *, keys: KeyRing, buckets: TokenBucket, metrics: Metrics,
-                 max_request_bytes: int, metrics_require_auth: bool) -> None:
+                 max_request_bytes: int, metrics_require_auth: bool,
+                 allowed_methods: Callable[[str], list[str]] = lambda path: []) -> None:
         self.app = app
         self.keys = keys
         self.buckets = buckets
         self.metrics = metrics
         self.max_bytes = max_request_bytes
         self.metrics_require_auth = metrics_require_auth
+        self.allowed_methods = allowed_methods
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -54,15 +57,19 @@ class Guard:
         state = scope.setdefault("state", {})
         state["request_id"] = rid
         outcome = {"status": 500, "started": False}
+        path = scope.get("path", "")
 
         async def send_with_id(message) -> None:
             if message["type"] == "http.response.start":
                 outcome["status"], outcome["started"] = message["status"], True
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                extra = [(b"x-request-id", rid.encode())]
+                if message["status"] == 405:  # name every method the path serves, not just one route's
+                    methods = self.allowed_methods(path)
+                    extra.append((b"allow", ", ".join(methods).encode()))
+                    message["headers"] = [h for h in message.get("headers", []) if h[0].lower() != b"allow"]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        path = scope.get("path", "")
         key = None
         try:
             refusal, key = self._check(scope, headers, path)

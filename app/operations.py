@@ -25,7 +25,7 @@ from app.limits import Refused, ReviewSlots, TokenBucket
 from app.observability import Metrics, configure_logging
 from app.review import Review
 from app.reviewer import Reviewer
-from app.security import KeyRing, needs_auth
+from app.security import SLACK_PATH, KeyRing, needs_auth
 from app.storage import ReviewStore, cache_key, open_review_store, redact
 
 log = logging.getLogger("design_review")
@@ -111,7 +111,8 @@ def install_operations(app: FastAPI, settings: Settings) -> Operations:
     app.state.operations = ops
     app.add_middleware(Guard, keys=ops.keys, buckets=ops.buckets, metrics=ops.metrics,
                        max_request_bytes=settings.max_request_bytes,
-                       metrics_require_auth=settings.metrics_require_auth)
+                       metrics_require_auth=settings.metrics_require_auth,
+                       allowed_methods=lambda path: allowed_methods(app, path))
 
     @app.get("/metrics", tags=["operations"], response_class=Response,
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
@@ -135,7 +136,9 @@ ERROR_BODY = {"type": "object", "required": ["detail"],
               "properties": {"detail": {"type": "string"},
                              "request_id": {"type": "string"},
                              "errors": {"type": "array", "items": {"type": "object"}}}}
-_ERRORS = {"401": "no valid API key (only when keys are configured)",
+_ERRORS = {"400": "the body could not be read (not UTF-8 JSON)",
+           "401": "no valid API key (only when keys are configured)",
+           "404": "no such review",
            "413": "the request body or the document is over a limit",
            "422": "the request is invalid; the detail says what to fix",
            "429": "rate limit; see Retry-After",
@@ -160,13 +163,32 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
                 if status == "401" and not (ops_keys_enabled(settings)
                                             and needs_auth(path, settings.metrics_require_auth)):
                     continue
+                if status == "400" and "requestBody" not in operation:
+                    continue
+                if status == "404" and "{" not in path:
+                    continue
                 responses[status] = {"description": description, "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             if ops_keys_enabled(settings) and needs_auth(path, settings.metrics_require_auth):
                 operation["security"] = [{"bearer": []}]
+    slack = schema.get("paths", {}).get(SLACK_PATH, {}).get("post")
+    if slack:  # bolt answers a request without a valid Slack signature itself
+        slack["responses"]["401"] = {"description": "no valid Slack signature", "content": {
+            "application/json": {"schema": {"type": "object"}}}}
     app.openapi_schema = schema
     return schema
 
 
 def ops_keys_enabled(settings: Settings) -> bool:
     return bool(settings.api_keys)
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first route's)."""
+    from starlette.routing import Match
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:
+            methods |= set(route.methods)
+    return sorted(methods)
