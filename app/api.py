@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Callable, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.operations import OpsDep
@@ -47,7 +47,7 @@ LaterReviewerDep = Annotated[Callable[[], Reviewer], Depends(get_reviewer_later)
 
 
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
-async def create_review(body: ReviewRequest, reviewer: LaterReviewerDep, ops: OpsDep) -> Review:
+async def create_review(body: ReviewRequest, reviewer: LaterReviewerDep, ops: OpsDep) -> Response:
     """Review a design document, store the review, and return it (from the store when it has one)."""
     options = body.model_dump(exclude={"document"})  # every option is part of the cache key
     return await ops.review(reviewer, body.document, options,

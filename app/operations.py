@@ -8,8 +8,13 @@ bodies). Routes reach the `Operations` object through `OpsDep`.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
+import threading
 import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Annotated, Any, Callable
 
 from fastapi import Depends, FastAPI, Request
@@ -43,6 +48,7 @@ class Operations:
         self.metrics = Metrics()
         self.metrics.in_flight.set_function(lambda: self.slots.in_flight)
         self._store: ReviewStore | None = None
+        self._hot = HotReviews(settings.review_cache_size)
 
     def start(self) -> None:
         """Open the review database and create its schema."""
@@ -69,32 +75,93 @@ class Operations:
         return cache_key(sha, options, versions)
 
     async def review(self, reviewer_later: Callable[[], Reviewer], document: str,
-                     options: dict[str, Any], run: Callable[[Reviewer], Review]) -> Review:
-        """A stored review for the same document and options, else a new one, stored before it returns."""
+                     options: dict[str, Any], run: Callable[[Reviewer], Review]) -> Response:
+        """A stored review for the same document and options, else a new one, stored before it returns.
+
+        Answers with the review's JSON bytes: a stored review is sent as stored (marked cached),
+        without a round trip through the model.
+        """
         started = time.perf_counter()
         reviewer = await run_in_threadpool(reviewer_later)
         text = decode_document(document)
         check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
         key = self.key_for(reviewer, text, options)
-        hit = await run_in_threadpool(self.store.find_cached, key)
-        if hit is not None:
-            self.metrics.observe_review(hit, cached=True)
-            info = hit.reviewer.model_copy(update={
-                "cached": True, "elapsed_ms": int((time.perf_counter() - started) * 1000)})
-            return hit.model_copy(update={"reviewer": info})
+        hot = self._hot.get(key) or await run_in_threadpool(self._from_store, key)
+        if hot is not None:
+            self.metrics.observe_review(hot, cached=True)
+            elapsed = int((time.perf_counter() - started) * 1000)
+            return _json(_ELAPSED.sub(b'"elapsed_ms":%d' % elapsed, hot.body, count=1))
 
-        def work() -> Review:
+        def work() -> bytes:
             review = run(reviewer)
-            self.store.put(review, key)  # stored before anyone sees it
-            return review
+            body = review.model_dump_json()
+            self.store.put_json(review, key, body)  # stored before anyone sees it
+            if not review.reviewer.degraded:
+                self._hot.put(key, Hot(_as_cached(review), review.reviewer))
+            return body.encode("utf-8")
 
         try:
-            review = await self.slots.run(work)
+            body = await self.slots.run(work)
         except Refused as exc:
             self.metrics.refused.labels("timeout" if "longer" in str(exc) else "busy").inc()
             raise
-        self.metrics.observe_review(review, cached=False)
-        return review
+        self.metrics.observe_review(Hot(body, _reviewer_of(body)), cached=False)
+        return _json(body)
+
+    def _from_store(self, key: str) -> "Hot | None":
+        review = self.store.find_cached(key)
+        if review is None:
+            return None
+        hot = Hot(_as_cached(review), review.reviewer)
+        self._hot.put(key, hot)
+        return hot
+
+
+@dataclass(frozen=True)
+class Hot:
+    """A review's JSON (with its reviewer info for the metrics), kept in memory by cache key."""
+
+    body: bytes
+    reviewer: Any
+
+
+class HotReviews:
+    """The most recently used stored reviews as JSON bytes (DESIGN_REVIEW_REVIEW_CACHE_SIZE)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Hot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Hot | None:
+        with self._lock:
+            hot = self._items.get(key)
+            if hot is not None:
+                self._items.move_to_end(key)
+            return hot
+
+    def put(self, key: str, hot: Hot) -> None:
+        with self._lock:
+            self._items[key] = hot
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_ELAPSED = re.compile(rb'"elapsed_ms":\d+')  # a key only: quotes inside strings are escaped
+
+
+def _as_cached(review: Review) -> bytes:
+    info = review.reviewer.model_copy(update={"cached": True})
+    return review.model_copy(update={"reviewer": info}).model_dump_json().encode("utf-8")
+
+
+def _reviewer_of(body: bytes):
+    from app.review import ReviewerInfo
+    return ReviewerInfo.model_validate(json.loads(body)["reviewer"])
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 def get_operations(request: Request) -> Operations:

@@ -93,10 +93,14 @@ class ReviewStore:
 
     def put(self, review: Review, key: str) -> None:
         """Store one review under its id (a second put of the same id is a no-op)."""
+        self.put_json(review, key, review.model_dump_json())
+
+    def put_json(self, review: Review, key: str, body: str) -> None:
+        """`put` with the review's JSON already made."""
         self._execute(
             f"INSERT INTO reviews ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (review.id, review.created_at, review.document.sha256, key, int(review.reviewer.degraded),
-             review.model_dump_json()), fetch=False)
+             body), fetch=False)
 
     def get(self, review_id: str) -> Review | None:
         rows = self._execute("SELECT body FROM reviews WHERE id = ?", (review_id,))
