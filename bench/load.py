@@ -50,7 +50,9 @@ class Documents:
     """The mix: repeated designs from a pool, edited ones (one new line), unseen ones."""
 
     def __init__(self, pool: int, unseen: float, edited: float, seed: int) -> None:
-        self.pool = [design(marker(10_000 + k)) for k in range(pool)]
+        template = design("MARKERWORD")  # reads the corpus once: never inside the timed loop
+        self.make = lambda word: template.replace("MARKERWORD", word)
+        self.pool = [self.make(marker(10_000 + k)) for k in range(pool)]
         self.unseen, self.edited = unseen, edited
         self.rng = random.Random(seed)
         self.counter = 0
@@ -59,7 +61,7 @@ class Documents:
         self.counter += 1
         roll = self.rng.random()
         if roll < self.unseen:
-            return "unseen", design(marker(50_000 + self.counter) + secrets.token_hex(3))
+            return "unseen", self.make(marker(50_000 + self.counter) + secrets.token_hex(3))
         base = self.rng.choice(self.pool)
         if roll < self.unseen + self.edited:
             return "edited", base.replace(EDIT_AT, f"{EDIT_AT}\n- note {secrets.token_hex(4)}: "
@@ -173,7 +175,9 @@ async def warm(url: str, key: str, docs: Documents) -> float:
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"},
                                  timeout=120) as http:
         for text in docs.pool:
-            assert (await http.post("/v1/reviews", json={"document": text})).status_code == 200
+            response = await http.post("/v1/reviews", json={"document": text})
+            if response.status_code != 200:
+                sys.exit(f"warm-up review answered {response.status_code}: {response.text[:300]}")
     return time.perf_counter() - started
 
 
@@ -189,6 +193,8 @@ def main() -> int:
     p.add_argument("--edited", type=float, default=0.04)
     p.add_argument("--retries", type=int, default=5)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a server setting, e.g. --set MAX_CONCURRENT_REVIEWS=1 (DESIGN_REVIEW_ is added)")
     p.add_argument("--skip-burst", action="store_true")
     p.add_argument("--burst-only", action="store_true")
     args = p.parse_args()
@@ -201,7 +207,10 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="design-review-load-") as tmp:
         folder = Path(tmp)
-        proc, url = start_server(folder, keys, {})
+        extra = {f"DESIGN_REVIEW_{k.upper()}": v for k, v in (item.split("=", 1) for item in args.set)}
+        if extra:
+            print(f"server settings: {extra}")
+        proc, url = start_server(folder, keys, extra)
         try:
             print(f"warm-up: {len(docs.pool)} designs reviewed and stored in {asyncio.run(warm(url, keys[0], docs)):.1f} s")
             if not args.burst_only:
