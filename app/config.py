@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     max_concurrent_reviews: int = Field(default=2, ge=1, description="reviews scored at once")
     max_queued_reviews: int = Field(default=4, ge=0, description="reviews waiting beyond those; more get 503")
     review_timeout_s: float = Field(default=30.0, gt=0)
+    max_in_flight_requests: int = Field(default=64, ge=0, description="requests at once; more get 503; 0 = off")
     auto_ingest: bool = False
     log_format: Literal["json", "text"] = "json"
 

@@ -38,7 +38,8 @@ class Guard:
 
     def __init__(self, app, *, keys: KeyRing, buckets: TokenBucket, metrics: Metrics,
                  max_request_bytes: int, metrics_require_auth: bool,
-                 allowed_methods: Callable[[str], list[str]] = lambda path: []) -> None:
+                 allowed_methods: Callable[[str], list[str]] = lambda path: [],
+                 max_in_flight: int = 0) -> None:
         self.app = app
         self.keys = keys
         self.buckets = buckets
@@ -46,6 +47,8 @@ class Guard:
         self.max_bytes = max_request_bytes
         self.metrics_require_auth = metrics_require_auth
         self.allowed_methods = allowed_methods
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -74,10 +77,19 @@ class Guard:
         try:
             refusal, key = self._check(scope, headers, path)
             state["key_id"] = key
+            if refusal is None and self._full(path):
+                self.metrics.refused.labels("in_flight").inc()
+                refusal = error(503, f"the service is busy: {self.in_flight} requests are in flight (the "
+                                     f"limit is {self.max_in_flight}, DESIGN_REVIEW_MAX_IN_FLIGHT_REQUESTS); "
+                                     "retry after the Retry-After seconds", rid, {"retry-after": "1"})
             if refusal is not None:
                 await refusal(send_with_id)
             else:
-                await self.app(scope, self._counting(receive), send_with_id)
+                self.in_flight += 1
+                try:
+                    await self.app(scope, self._counting(receive), send_with_id)
+                finally:
+                    self.in_flight -= 1
         except BodyTooLarge as exc:
             if not outcome["started"]:
                 await error(413, exc.detail, rid)(send_with_id)
@@ -122,6 +134,10 @@ class Guard:
                               f"retry in {retry} s (DESIGN_REVIEW_RATE_LIMIT_PER_MINUTE)",
                          scope["state"]["request_id"], {"retry-after": str(retry)}), key
         return None, key
+
+    def _full(self, path: str) -> bool:
+        """Whether the service already holds as many requests as it may (health and docs always pass)."""
+        return 0 < self.max_in_flight <= self.in_flight and needs_auth(path, False)
 
     def _counting(self, receive):
         """`receive` that raises BodyTooLarge once more than the limit has arrived (chunked bodies)."""

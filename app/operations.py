@@ -179,7 +179,8 @@ def install_operations(app: FastAPI, settings: Settings) -> Operations:
     app.add_middleware(Guard, keys=ops.keys, buckets=ops.buckets, metrics=ops.metrics,
                        max_request_bytes=settings.max_request_bytes,
                        metrics_require_auth=settings.metrics_require_auth,
-                       allowed_methods=lambda path: allowed_methods(app, path))
+                       allowed_methods=lambda path: allowed_methods(app, path),
+                       max_in_flight=settings.max_in_flight_requests)
 
     @app.get("/metrics", tags=["operations"], response_class=Response,
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},

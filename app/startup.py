@@ -9,6 +9,7 @@ import time
 from app.config import Settings
 from app.errors import StoreNotReady
 from app.reviewer import Reviewer
+from app.store import forget_client
 
 log = logging.getLogger("design_review")
 FIX = "run `design-review ingest` (or set DESIGN_REVIEW_AUTO_INGEST=true)"
@@ -19,21 +20,17 @@ def load_reviewer(settings: Settings) -> Reviewer:
     from app.service import build_reviewer, ingest
     try:
         return build_reviewer(settings)
-    except StoreNotReady as exc:
+    except Exception as exc:  # a missing or corrupt Chroma folder fails in many ways; the fix is the same
         if not settings.auto_ingest:
-            raise StoreNotReady(f"the Chroma store is not ready: {_first_line(exc)}; {FIX}") from exc
+            if isinstance(exc, StoreNotReady) and "design-review ingest" in str(exc):
+                raise
+            raise StoreNotReady(f"the Chroma store at {settings.chroma_host or settings.store_path} cannot "
+                                f"be read ({type(exc).__name__}: {_first_line(exc)}); {FIX}, after moving "
+                                "the folder away if it is corrupt") from exc
         log.warning("store not ready, ingesting the corpus (DESIGN_REVIEW_AUTO_INGEST)",
                     extra={"fields": {"reason": _first_line(exc)}})
-    except Exception as exc:  # a corrupt Chroma folder fails in many ways; the fix is the same
-        if settings.chroma_host or not settings.auto_ingest:
-            raise StoreNotReady(f"the Chroma store at {settings.store_path} cannot be read "
-                                f"({type(exc).__name__}: {_first_line(exc)}); {FIX}, after moving the "
-                                "folder away if it is corrupt") from exc
-        _set_aside(settings)
     try:
         report = ingest(settings, progress=False)
-    except StoreNotReady:
-        raise
     except Exception:
         if settings.chroma_host:
             raise
@@ -49,6 +46,7 @@ def _set_aside(settings: Settings) -> None:
     if path.exists():
         aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
         shutil.move(str(path), str(aside))
+        forget_client(path)  # Chroma keeps a client per path; the broken one must not be reused
         log.warning("moved an unreadable store aside", extra={"fields": {"moved_to": str(aside)}})
 
 

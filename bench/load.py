@@ -187,7 +187,7 @@ def main() -> int:
     p.add_argument("--duration", type=float, default=60)
     p.add_argument("--burst-clients", type=int, default=200)
     p.add_argument("--burst-duration", type=float, default=20)
-    p.add_argument("--burst-keys", type=int, default=10, help="keys the burst clients share")
+    p.add_argument("--burst-keys", type=int, default=4, help="keys the burst clients share")
     p.add_argument("--pool", type=int, default=20, help="repeated designs, stored before the clock starts")
     p.add_argument("--unseen", type=float, default=0.01)
     p.add_argument("--edited", type=float, default=0.04)

@@ -73,3 +73,17 @@ def test_a_review_over_its_time_is_503_and_its_retry_comes_from_the_store(ops_se
                 break
             time.sleep(0.2)
         assert again.status_code == 200 and again.json()["reviewer"]["cached"] is True
+
+
+def test_requests_beyond_the_in_flight_limit_get_503_while_health_still_answers(ops_settings, ingested):
+    with thread_server(ops_settings(max_in_flight_requests=1)) as url:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(httpx.post, f"{url}/v1/reviews", json={"document": unseen(7) * 3}, timeout=120)
+            time.sleep(0.3)  # the review is being scored: the one request allowed is taken
+            busy = httpx.get(f"{url}/v1/rubric", timeout=30)
+            health = httpx.get(f"{url}/healthz", timeout=30)
+            assert slow.result().status_code == 200
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+        assert "DESIGN_REVIEW_MAX_IN_FLIGHT_REQUESTS" in busy.json()["detail"]
+        assert health.status_code == 200
+        assert httpx.get(f"{url}/v1/rubric", timeout=30).status_code == 200
