@@ -8,6 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRANSFORMERS_OFFLINE=1 \
     DESIGN_REVIEW_STORE_PATH=/srv/design-review/chroma \
     DESIGN_REVIEW_ONNX_CACHE_DIR=/srv/design-review/onnx \
+    DESIGN_REVIEW_DATABASE_URL=sqlite:////srv/design-review/reviews.db \
     DESIGN_REVIEW_CORPUS_DIR=/srv/app/corpus
 
 WORKDIR /srv/app

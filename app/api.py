@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Callable, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.operations import OpsDep
 from app.review import Review
 from app.reviewer import Reviewer
 
@@ -18,7 +19,8 @@ class ReviewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document: str = Field(description="the design document, markdown or plain text")
+    document: str = Field(description="the design document, markdown or plain text (UTF-8, no NUL)",
+                          json_schema_extra={"pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"})
     format: Literal["markdown", "text"] = "markdown"
     title: str | None = Field(default=None, max_length=300)
 
@@ -45,9 +47,11 @@ LaterReviewerDep = Annotated[Callable[[], Reviewer], Depends(get_reviewer_later)
 
 
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
-def create_review(body: ReviewRequest, reviewer: LaterReviewerDep) -> Review:
-    """Review a design document and return the review."""
-    return reviewer().review(body.document, body.title, body.format)
+async def create_review(body: ReviewRequest, reviewer: LaterReviewerDep, ops: OpsDep) -> Response:
+    """Review a design document, store the review, and return it (from the store when it has one)."""
+    options = body.model_dump(exclude={"document"})  # every option is part of the cache key
+    return await ops.review(reviewer, body.document, options,
+                            lambda r: r.review(body.document, body.title, body.format))
 
 
 @router.get("/v1/rubric", tags=["rubric"])

@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     slk = sub.add_parser("slack", help="run the Slack bot in Socket Mode (no public URL needed)")
     slk.add_argument("--socket", action="store_true",
                      help="Socket Mode (the default here; HTTP mode is part of `design-review serve`)")
+    key = sub.add_parser("hash-key", help="print the sha256:<hex> form of an API key for DESIGN_REVIEW_API_KEYS")
+    key.add_argument("key", nargs="?", default=None,
+                     help="the key ('-' reads standard input; none: make a new random key)")
     return parser
 
 
@@ -83,7 +86,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port)
+    uvicorn.run("app.main:app", host=args.host, port=args.port, access_log=False)  # ours is JSON
     return 0
 
 
@@ -93,11 +96,26 @@ def cmd_slack(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_hash_key(args: argparse.Namespace) -> int:
+    from app.security import hash_key, new_key
+
+    if args.key is None:
+        key = new_key()
+        print(f"key:  {key}  (give it to the client; it is not stored anywhere)")
+        print(f"hash: {hash_key(key)}  (put this in DESIGN_REVIEW_API_KEYS)")
+        return 0
+    key = sys.stdin.readline().strip() if args.key == "-" else args.key
+    if not key:
+        raise UserError("the key is empty")
+    print(hash_key(key))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; exit 0 on success, 2 on a usage, input or dependency error."""
     args = _parser().parse_args(argv)
     handler = {"ingest": cmd_ingest, "review": cmd_review, "check": cmd_check,
-               "serve": cmd_serve, "slack": cmd_slack}[args.command]
+               "serve": cmd_serve, "slack": cmd_slack, "hash-key": cmd_hash_key}[args.command]
     try:
         return handler(args)
     except DesignReviewError as exc:  # the caller's input, a missing dependency, a bad corpus

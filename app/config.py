@@ -53,6 +53,31 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(default=None, validation_alias=_slack("api_url"),
                                       description="base URL of Slack's Web API (a stand-in in tests)")
 
+    # Operations (app/operations.py): stored reviews, auth, limits, logs.
+    database_url: str | None = Field(
+        default=None, description="sqlite:///PATH or postgresql://...; default sqlite under .design-review/")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated keys or sha256:<hex>; held only as hashes")
+    metrics_require_auth: bool = True
+    max_request_bytes: int = Field(default=2_000_000, gt=0)
+    rate_limit_per_minute: float = Field(default=600, ge=0, description="per API key or client IP; 0 = off")
+    rate_limit_burst: int = Field(default=60, ge=1)
+    max_concurrent_reviews: int = Field(default=2, ge=1, description="reviews scored at once")
+    max_queued_reviews: int = Field(default=4, ge=0, description="reviews waiting beyond those; more get 503")
+    review_timeout_s: float = Field(default=30.0, gt=0)
+    max_in_flight_requests: int = Field(default=64, ge=0, description="requests at once; more get 503; 0 = off")
+    auto_ingest: bool = False
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _hash_keys(cls, value: object) -> object:
+        """Comma-separated (or JSON list) keys to sha256:<hex> hashes: no plain key is kept."""
+        from app.security import normalise_keys
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+        return normalise_keys([str(v) for v in value]) if isinstance(value, list) else value
+
     @field_validator("slack_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:

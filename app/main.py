@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 
 from app import __version__
 from app.api import router
+from app.history import router as history_router
+from app.operations import install_operations
 from app.config import Settings, get_settings
 from app.errors import DependencyError, UserError
 from app.reviewer import Reviewer
@@ -33,9 +35,9 @@ class Runtime:
         threading.Thread(target=self._load, name="reviewer-loader", daemon=True).start()
 
     def _load(self) -> None:
-        from app.service import build_reviewer
+        from app.startup import load_reviewer
         try:
-            self._reviewer = build_reviewer(self.settings)
+            self._reviewer = load_reviewer(self.settings)
         except Exception as exc:  # reported through /healthz and every route
             self.error = str(exc)
             log.error("reviewer failed to start: %s", exc)
@@ -65,13 +67,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        ops.start()
         runtime.start()
         yield
+        ops.stop()
 
     app = FastAPI(title="design-reviewer", version=__version__, lifespan=lifespan,
                   description="Reviews ML system design documents against the ML system design flow.")
     app.state.runtime = runtime
     app.include_router(router)
+    app.include_router(history_router)
+    ops = install_operations(app, runtime.settings)  # stored reviews, auth, limits, logs, /metrics
     mount_slack(app, runtime)  # /slack/events: the Slack bot, or 503 when it is not configured
 
     @app.get("/healthz", tags=["health"])

@@ -101,3 +101,13 @@ def open_store(path: Path, prefix: str = "design_review", host: str | None = Non
         where = f"{host}:{port}" if host else str(path)
         raise StoreNotReady(f"cannot open the Chroma store at {where}: {exc}") from exc
     return Store(client, prefix)
+
+
+
+def forget_client(path: Path) -> None:
+    """Drop Chroma's cached client for one store folder (after the folder was moved aside)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    for identifier in (str(path), str(Path(path).resolve())):
+        SharedSystemClient._identifier_to_system.pop(identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)

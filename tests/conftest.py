@@ -28,10 +28,15 @@ from helpers import ONNX_DIR, REPO, SERVER_MAX_BYTES, SERVER_MAX_LINES
 
 
 @pytest.fixture(scope="session", autouse=True)
-def clean_environment():
-    """Keep a developer's DESIGN_REVIEW_* variables (a Chroma host, say) out of the tests."""
+def clean_environment(tmp_path_factory):
+    """Keep a developer's DESIGN_REVIEW_* variables (a Chroma host, say) out of the tests.
+
+    Apps built without a database URL store their reviews in a temp file, not under the repo.
+    """
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("DESIGN_REVIEW_")}
+    os.environ["DESIGN_REVIEW_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('db')}/reviews.db"
     yield
+    os.environ.pop("DESIGN_REVIEW_DATABASE_URL", None)
     os.environ.update(saved)
 
 
@@ -78,11 +83,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url(settings, ingested):
-    """The real app served by uvicorn on a loopback port, ready once /healthz answers 200."""
+def server_url(settings, ingested, tmp_path_factory):
+    """The real app served by uvicorn on a loopback port, ready once /healthz answers 200.
+
+    Its reviews go to a temp SQLite file; no rate limit (the whole suite is one client).
+    """
+    database = tmp_path_factory.mktemp("reviews") / "reviews.db"
     app_settings = get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
                                 onnx_cache_dir=ONNX_DIR, max_document_bytes=SERVER_MAX_BYTES,
-                                max_document_lines=SERVER_MAX_LINES)
+                                max_document_lines=SERVER_MAX_LINES,
+                                database_url=f"sqlite:///{database}", rate_limit_per_minute=0)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))

@@ -133,7 +133,7 @@ def test_docs_and_openapi_are_served(client):
     assert {"/v1/reviews", "/v1/rubric", "/healthz"} <= set(paths)
 
 
-@pytest.mark.parametrize("method, path, status", [("GET", "/v1/reviews", 405),
+@pytest.mark.parametrize("method, path, status", [("PUT", "/v1/reviews", 405),
                                                   ("GET", "/no/such/route", 404),
                                                   ("DELETE", "/v1/rubric", 405)])
 def test_wrong_routes_are_4xx(client, method, path, status):

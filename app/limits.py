@@ -1,0 +1,123 @@
+"""Limits that keep the service answering: rate per caller, reviews in flight, time per review.
+
+A review is CPU bound, so the service runs at most `max_concurrent_reviews` at once on its own
+threads and admits a few more to wait; beyond that it sheds the request at once with 503 and a
+Retry-After, so a burst of clients gets a quick answer instead of a queue that blows every
+latency. A review that overruns its time keeps running and is stored: the retry finds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, TypeVar
+
+from app.errors import DesignReviewError
+
+T = TypeVar("T")
+
+
+class Refused(DesignReviewError):
+    """A request refused by a limit: status code, message and the seconds to wait before a retry."""
+
+    def __init__(self, status_code: int, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class TokenBucket:
+    """Per-caller token buckets: `rate` requests a second on average, bursts of `burst`."""
+
+    def __init__(self, per_minute: float, burst: int, max_callers: int = 10_000) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = max(1, burst)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._max = max_callers
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
+    def take(self, caller: str, now: float | None = None) -> float:
+        """0 when the caller may go on, else the seconds until its next token."""
+        if not self.enabled:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.pop(caller, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            self._buckets[caller] = (tokens - 1 if wait == 0 else tokens, now)
+            while len(self._buckets) > self._max:  # forget the callers seen longest ago
+                self._buckets.popitem(last=False)
+        return wait
+
+
+class ReviewSlots:
+    """Runs reviews on `workers` threads, admits `workers + queue` at once, sheds the rest."""
+
+    def __init__(self, workers: int, queue: int, timeout_s: float) -> None:
+        self.workers = max(1, workers)
+        self.capacity = self.workers + max(0, queue)
+        self.timeout_s = timeout_s
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="review")
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._seconds = 0.5  # running mean of a review's duration, for Retry-After
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def retry_after(self) -> int:
+        """Seconds until the work admitted now is likely done."""
+        return max(1, math.ceil(self._in_flight * self._seconds / self.workers))
+
+    def _admit(self) -> None:
+        with self._lock:
+            if self._in_flight >= self.capacity:
+                raise Refused(503, f"the service is busy: {self._in_flight} reviews are in flight "
+                                   f"(the limit is {self.capacity}); retry after the Retry-After seconds",
+                              self.retry_after())
+            self._in_flight += 1
+
+    def _done(self, seconds: float) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._seconds = 0.8 * self._seconds + 0.2 * seconds
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run `work` on a review thread, or raise Refused when full or when it overruns."""
+        self._admit()
+        started = time.perf_counter()
+
+        def timed() -> T:
+            try:
+                return work()
+            finally:
+                self._done(time.perf_counter() - started)
+
+        future = asyncio.get_running_loop().run_in_executor(self._pool, timed)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
+        except asyncio.TimeoutError:
+            future.add_done_callback(_consume)
+            raise Refused(503, f"the review took longer than {self.timeout_s:g} s "
+                               "(DESIGN_REVIEW_REVIEW_TIMEOUT_S); it goes on and is stored: retry "
+                               "after the Retry-After seconds and it comes from the store",
+                          self.retry_after()) from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _consume(future: asyncio.Future) -> None:
+    """Read a late result or error so that nothing is reported as never retrieved."""
+    if not future.cancelled():
+        future.exception()

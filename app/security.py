@@ -1,0 +1,86 @@
+"""API keys: hashed when read, compared in constant time, never logged.
+
+`DESIGN_REVIEW_API_KEYS` holds plain keys or `sha256:<hex>` entries (what `design-review hash-key`
+prints); only the hashes are kept in memory. A request names its key id in logs and metrics: the
+first 12 hex digits of the key's hash, never the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+HASH_PREFIX = "sha256:"
+_HEX = re.compile(r"[0-9a-f]{64}")
+PUBLIC_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+SLACK_PATH = "/slack/events"  # authenticated by Slack's signature instead
+
+
+def hash_key(key: str) -> str:
+    """`sha256:<hex>` of a key, as DESIGN_REVIEW_API_KEYS accepts it."""
+    return HASH_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_key() -> str:
+    """A fresh random API key."""
+    return "dr_" + secrets.token_urlsafe(32)
+
+
+def normalise_keys(entries: list[str]) -> list[str]:
+    """Every entry as `sha256:<hex>`: hashed entries checked, plain keys hashed."""
+    hashes = []
+    for entry in entries:
+        entry = entry.strip()
+        if not entry:
+            continue
+        if entry.lower().startswith(HASH_PREFIX):
+            digest = entry[len(HASH_PREFIX):].lower()
+            if not _HEX.fullmatch(digest):
+                raise ValueError("a hashed API key must be sha256: followed by 64 hex digits "
+                                 "(run `design-review hash-key` to make one)")
+            hashes.append(HASH_PREFIX + digest)
+        else:
+            hashes.append(hash_key(entry))
+    return hashes
+
+
+def key_id(key_hash: str) -> str:
+    """A short, loggable name for a key: the start of its hash."""
+    return key_hash.removeprefix(HASH_PREFIX)[:12]
+
+
+class KeyRing:
+    """The configured key hashes; `check` answers the key id of a valid bearer token."""
+
+    def __init__(self, hashes: list[str]) -> None:
+        self._digests = [bytes.fromhex(h.removeprefix(HASH_PREFIX)) for h in hashes]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._digests)
+
+    def check(self, authorization: str | None) -> str | None:
+        """The key id for a valid `Bearer <key>` header, else None (compared over hashes)."""
+        if not authorization:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        digest = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+        found = None
+        for known in self._digests:  # no early exit: the time does not tell which key matched
+            if hmac.compare_digest(digest, known):
+                found = known
+        return key_id(HASH_PREFIX + found.hex()) if found is not None else None
+
+
+def needs_auth(path: str, metrics_require_auth: bool) -> bool:
+    """Whether a path is behind the bearer check when keys are configured."""
+    if path in PUBLIC_PATHS or path == SLACK_PATH:
+        return False
+    if path == "/metrics":
+        return metrics_require_auth
+    return True

@@ -1,0 +1,186 @@
+"""Stored reviews: the one module that talks to the review database (SQLite or PostgreSQL).
+
+Every review the API returns is written here before the response goes out. SQLite (WAL mode,
+a connection per thread) is the default; a `postgresql://` URL uses psycopg 3. Both speak the
+same SQL through DB-API, so one class serves both. Each write is one transaction: a crash leaves
+the previous state, never half a row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import DependencyError
+from app.review import Review
+
+DEFAULT_SQLITE_PATH = Path(".design-review/reviews.db")
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS reviews (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        document_sha256 TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        degraded INTEGER NOT NULL,
+        body TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS reviews_by_document ON reviews (document_sha256, created_at)",
+    "CREATE INDEX IF NOT EXISTS reviews_by_cache_key ON reviews (cache_key, created_at)",
+)
+_COLUMNS = "id, created_at, document_sha256, cache_key, degraded, body"
+
+
+def cache_key(document_sha256: str, options: dict[str, Any], versions: dict[str, str]) -> str:
+    """One hash of everything a review depends on: the document, the request's options, versions."""
+    blob = json.dumps({"document": document_sha256, "options": options, "versions": versions},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a document's stored reviews, newest first."""
+
+    reviews: list[Review]
+    total: int
+
+
+class ReviewStore:
+    """Reviews kept by id, by document hash and by cache key, in SQLite or PostgreSQL."""
+
+    def __init__(self, url: str, connect, placeholder: str, transaction) -> None:
+        self.url = url
+        self._connect = connect
+        self._transaction = transaction
+        self._placeholder = placeholder
+        self._local = threading.local()
+        self._run_schema()
+
+    @property
+    def kind(self) -> str:
+        return "postgresql" if self._placeholder == "%s" else "sqlite"
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self._placeholder)
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _execute(self, sql: str, params: tuple = (), fetch: bool = True) -> list[tuple]:
+        """Run one statement in its own transaction; reconnect once if the connection dropped."""
+        for attempt in (1, 2):
+            conn = self._conn()
+            try:
+                with self._transaction(conn):  # commit on success, roll back on any error
+                    cur = conn.execute(self._sql(sql), params)
+                    return cur.fetchall() if fetch else []
+            except Exception as exc:
+                if attempt == 2 or not _is_disconnect(exc):
+                    raise DependencyError(f"the review database ({self.kind}) failed: {exc}") from exc
+                self._local.conn = None
+        return []
+
+    def _run_schema(self) -> None:
+        for statement in SCHEMA:
+            self._execute(statement, fetch=False)
+
+    def put(self, review: Review, key: str) -> None:
+        """Store one review under its id (a second put of the same id is a no-op)."""
+        self.put_json(review, key, review.model_dump_json())
+
+    def put_json(self, review: Review, key: str, body: str) -> None:
+        """`put` with the review's JSON already made."""
+        self._execute(
+            f"INSERT INTO reviews ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (review.id, review.created_at, review.document.sha256, key, int(review.reviewer.degraded),
+             body), fetch=False)
+
+    def get(self, review_id: str) -> Review | None:
+        rows = self._execute("SELECT body FROM reviews WHERE id = ?", (review_id,))
+        return Review.model_validate_json(rows[0][0]) if rows else None
+
+    def find_cached(self, key: str) -> Review | None:
+        """The newest review that was not degraded for this cache key, if any."""
+        rows = self._execute("SELECT body FROM reviews WHERE cache_key = ? AND degraded = 0 "
+                             "ORDER BY created_at DESC, id DESC LIMIT 1", (key,))
+        return Review.model_validate_json(rows[0][0]) if rows else None
+
+    def history(self, document_sha256: str, limit: int, offset: int) -> HistoryPage:
+        """A document's reviews, newest first."""
+        total = self._execute("SELECT COUNT(*) FROM reviews WHERE document_sha256 = ?",
+                              (document_sha256,))[0][0]
+        rows = self._execute("SELECT body FROM reviews WHERE document_sha256 = ? "
+                             "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                             (document_sha256, limit, offset))
+        return HistoryPage([Review.model_validate_json(r[0]) for r in rows], int(total))
+
+    def ping(self) -> None:
+        self._execute("SELECT 1")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def _is_disconnect(exc: Exception) -> bool:
+    name = type(exc).__name__
+    return name in {"OperationalError", "InterfaceError"} and "locked" not in str(exc)
+
+
+def _sqlite_connect(path: Path):
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # an acknowledged review survives a power cut
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+    return connect
+
+
+def _postgres_connect(url: str):
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise DependencyError("a postgresql:// DESIGN_REVIEW_DATABASE_URL needs psycopg: "
+                              "run `pip install 'psycopg[binary]'`") from exc
+
+    def connect():
+        return psycopg.connect(url, connect_timeout=10, autocommit=True)
+    return connect
+
+
+def open_review_store(url: str | None) -> ReviewStore:
+    """The store for `sqlite:///path` (the default under .design-review/) or `postgresql://...`."""
+    url = url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    try:
+        if url.startswith(("postgresql://", "postgres://")):
+            return ReviewStore(url, _postgres_connect(url), "%s", lambda conn: conn.transaction())
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return ReviewStore(url, _sqlite_connect(path), "?", lambda conn: conn)
+    except DependencyError:
+        raise
+    except Exception as exc:
+        raise DependencyError(f"cannot open the review database {redact(url)}: {exc}") from exc
+    raise DependencyError(f"DESIGN_REVIEW_DATABASE_URL {redact(url)!r} is neither sqlite:///PATH "
+                          "nor postgresql://USER:PASSWORD@HOST/DB")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
