@@ -21,6 +21,8 @@ class ReviewRequest(BaseModel):
     document: str = Field(description="the design document, markdown or plain text")
     format: Literal["markdown", "text"] = "markdown"
     title: str | None = Field(default=None, max_length=300)
+    backend: Literal["auto", "local", "llm"] | None = Field(
+        default=None, description="scorer: local, llm, or auto (the LLM scorer when configured); default auto")
 
     @field_validator("document")
     @classmethod
@@ -47,7 +49,7 @@ LaterReviewerDep = Annotated[Callable[[], Reviewer], Depends(get_reviewer_later)
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
 def create_review(body: ReviewRequest, reviewer: LaterReviewerDep) -> Review:
     """Review a design document and return the review."""
-    return reviewer().review(body.document, body.title, body.format)
+    return reviewer().review(body.document, body.title, body.format, backend=body.backend)
 
 
 @router.get("/v1/rubric", tags=["rubric"])

@@ -29,8 +29,8 @@ from helpers import ONNX_DIR, REPO, SERVER_MAX_BYTES, SERVER_MAX_LINES
 
 @pytest.fixture(scope="session", autouse=True)
 def clean_environment():
-    """Keep a developer's DESIGN_REVIEW_* variables (a Chroma host, say) out of the tests."""
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("DESIGN_REVIEW_")}
+    """Keep a developer's DESIGN_REVIEW_* and OPENAI_* variables (a Chroma host, a key) out of the tests."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("DESIGN_REVIEW_", "OPENAI_"))}
     yield
     os.environ.update(saved)
 
