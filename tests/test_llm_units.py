@@ -24,7 +24,7 @@ LINES = [
 
 
 def view(status="missing", credit=0.1, evidence=(), supported=(3, 4, 5)):
-    return LocalView(status, credit, tuple(evidence), frozenset(supported))
+    return LocalView(status, credit, tuple(evidence), lambda: frozenset(supported))
 
 
 def item(s, q="", l=(), r="because", f=()):

@@ -43,22 +43,30 @@ class Answer(BaseModel):
     items: list[ItemAnswer]
 
 
-def answer_schema(item_ids: list[str]) -> dict:
-    """The JSON schema of an answer about these items (strict-mode compatible)."""
+def answer_schema(item_ids: list[str], bounded: bool = False) -> dict:
+    """The JSON schema of an answer about these items (strict-mode compatible).
+
+    `bounded` adds length limits, which a grammar-constrained server (llama.cpp) enforces, so a small
+    model cannot spend the whole max_tokens on one quote; OpenAI's strict mode refuses them.
+    """
+    def limit(schema: dict, **bounds: int) -> dict:
+        return {**schema, **bounds} if bounded else schema
+
     item = {
         "type": "object",
         "properties": {
             "id": {"type": "string", "enum": item_ids},
             "s": {"type": "string", "enum": ["c", "p", "m"]},
-            "q": {"type": "string"},
-            "l": {"type": "array", "items": {"type": "integer"}},
-            "r": {"type": "string"},
-            "f": {"type": "array", "items": {"type": "string"}},
+            "q": limit({"type": "string"}, maxLength=160),
+            "l": limit({"type": "array", "items": {"type": "integer"}}, maxItems=2),
+            "r": limit({"type": "string"}, maxLength=100),
+            "f": limit({"type": "array", "items": limit({"type": "string"}, maxLength=140)}, maxItems=2),
         },
         "required": ["id", "s", "q", "l", "r", "f"],
         "additionalProperties": False,
     }
-    return {"type": "object", "properties": {"items": {"type": "array", "items": item}},
+    items = limit({"type": "array", "items": item}, maxItems=len(item_ids))
+    return {"type": "object", "properties": {"items": items},
             "required": ["items"], "additionalProperties": False}
 
 

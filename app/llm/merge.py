@@ -17,6 +17,7 @@ So a prompt injection cannot raise any item, and hence any stage or the overall 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from app.llm.answer import ItemAnswer
 from app.llm.verify import check_quote, instruction_like
@@ -35,7 +36,7 @@ class LocalView:
     status: str
     credit: float
     evidence: tuple[tuple[int, int], ...]
-    supported_lines: frozenset[int]
+    supported_lines: Callable[[], frozenset[int]]  # asked only when the LLM would raise the item
 
 
 @dataclass
@@ -94,7 +95,7 @@ def _raise_problem(answer: ItemAnswer, span, local: LocalView, raises_allowed: b
         return "a higher status needs a quote"
     if instruction_like(answer.q):
         return "the quote reads as an instruction, not a design decision"
-    if not set(range(span[0], span[1] + 1)) & local.supported_lines:
+    if not set(range(span[0], span[1] + 1)) & local.supported_lines():
         return "the quoted lines are not about this item"
     return None
 

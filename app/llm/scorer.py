@@ -24,7 +24,7 @@ from app.llm.cache import AnswerCache, cache_key
 from app.llm.client import LLMClient, LLMFault
 from app.llm.merge import Judgement, LocalView, merge_item
 from app.llm.prompts import load_prompt
-from app.llm.verify import injection_lines, visible_lines
+from app.llm.verify import instruction_like, visible_lines
 from app.review import Guidance, Usage
 from app.rubric import Group
 from app.scorer import Verdict
@@ -104,7 +104,7 @@ class LLMScorer:
             for a in result.answer.items:
                 if a.id in call.item_ids:
                     answers.setdefault(a.id, a)
-        raises_allowed = not injection_lines(lines)
+        raises_allowed = not instruction_like("\n".join(lines))
         outcome = LLMOutcome(usage=usage)
         for group in groups:
             for item in group.items:
@@ -118,16 +118,16 @@ class LLMScorer:
         """One call for every group while the prompt fits the per-call budget; else groups packed into calls."""
         numbered = "\n".join(f"{n}| {line}" for n, line in enumerate(lines, 1) if line.strip())
         blocks = [self._block(g) for g in groups]
-        calls, current = [], []
-        for block in blocks:
-            trial = self._call(doc.title, numbered, current + [block])
-            if current and trial.input_estimate > self.settings.llm_call_tokens:
-                calls.append(self._call(doc.title, numbered, current))
-                current = [block]
-            else:
-                current.append(block)
-        calls.append(self._call(doc.title, numbered, current))
-        return calls
+        base = self._call(doc.title, numbered, []).input_estimate
+        packs, current, size = [], [], base
+        for block, cost in zip(blocks, map(_block_tokens, blocks)):
+            if current and size + cost > self.settings.llm_call_tokens:
+                packs.append(current)
+                current, size = [], base
+            current.append(block)
+            size += cost
+        packs.append(current)
+        return [self._call(doc.title, numbered, pack) for pack in packs]
 
     def _block(self, group: Group) -> dict:
         limit = self.settings.llm_guidance_chars
@@ -167,7 +167,8 @@ class LLMScorer:
             except (AnswerError, KeyError, TypeError):
                 pass  # a damaged cache entry costs a call, nothing more
         try:
-            done = self.client.complete(call.messages, answer_schema(call.item_ids), call.max_tokens, deadline)
+            schema = answer_schema(call.item_ids, bounded=self.client.mode == "json_object")
+            done = self.client.complete(call.messages, schema, call.max_tokens, deadline)
         except LLMFault as exc:
             return CallResult(problem=exc.reason)
         result = CallResult(input_tokens=done.input_tokens, output_tokens=done.output_tokens)
@@ -192,18 +193,37 @@ class LLMScorer:
                      calls=sum(not r.cached for r in results), cached_calls=sum(r.cached for r in results))
 
 
+def _block_tokens(block: dict) -> int:
+    return estimate_tokens(block["title"]) + sum(
+        estimate_tokens(f"- {i['id']}: {i['title']} guidance: {i['guidance']}") + 4 for i in block["items"])
+
+
+class Support:
+    """Which lines are about which item, to the local scorer; computed once, on the first question."""
+
+    def __init__(self, doc: Document, scorer, vectors: np.ndarray) -> None:
+        self._doc, self._scorer, self._vectors = doc, scorer, vectors
+        self._mask: np.ndarray | None = None
+
+    def lines(self, column: int) -> frozenset[int]:
+        if self._mask is None:
+            hits = self._scorer.keyword_hits([w.text for w in self._doc.windows])
+            mask = self._scorer.similarity(self._vectors) >= SUPPORT_SIM
+            for j, per_window in enumerate(hits):
+                mask[:, j] |= np.fromiter((bool(h) for h in per_window), bool, len(per_window))
+            self._mask = mask
+        windows = self._doc.windows
+        return frozenset(n for k in np.flatnonzero(self._mask[:, column])
+                         for n in range(windows[k].start_line, windows[k].end_line + 1))
+
+
 def local_views(doc: Document, verdicts: dict[str, Verdict], scorer, vectors: np.ndarray) -> dict[str, LocalView]:
-    """The local verdicts as the merge sees them, with the lines that are about each item."""
-    sims = scorer.similarity(vectors)
-    hits = scorer.keyword_hits([w.text for w in doc.windows])
+    """The local verdicts as the merge sees them, with (lazily) the lines that are about each item."""
+    support = Support(doc, scorer, vectors)
     views = {}
     for j, item in enumerate(scorer.items):
         v = verdicts[item.id]
-        supported = set()
-        for k, w in enumerate(doc.windows):
-            if hits[j][k] or (len(sims) and sims[k, j] >= SUPPORT_SIM):
-                supported.update(range(w.start_line, w.end_line + 1))
         spans = () if v.status == "missing" else tuple(sorted(
             {(doc.windows[k].start_line, doc.windows[k].end_line) for k in v.windows}))
-        views[item.id] = LocalView(v.status, v.credit, spans, frozenset(supported))
+        views[item.id] = LocalView(v.status, v.credit, spans, lambda j=j: support.lines(j))
     return views
