@@ -75,11 +75,11 @@ def _statuses(review, pick) -> dict[str, str]:
     return {i.id: pick(i) for items in [s.items for s in review.stages] + [review.topic_items] for i in items}
 
 
-def llm_figures(reviewer) -> None:
+def llm_figures(reviewer, limit: int | None = None) -> None:
     """Local, LLM and merged figures on eval/dev, side by side, with tokens and seconds per review."""
     views = {"local": [], "llm": [], "merged": []}
     rows = []
-    for d in load_set("dev"):
+    for d in load_set("dev")[:limit]:
         local = reviewer.review(d.text, title=d.name, backend="local")
         started = time.perf_counter()
         merged = reviewer.review(d.text, title=d.name, backend="llm")
@@ -131,6 +131,7 @@ def main() -> None:
                         help="scorer: local or llm (auto, onnx and torch still name the embedding backend)")
     parser.add_argument("--embedding", choices=["auto", "onnx", "torch"], default=None,
                         help="embedding backend (default: the configured one)")
+    parser.add_argument("--limit", type=int, default=None, help="with --backend llm: the first N dev designs")
     args = parser.parse_args()
     embedding = args.embedding or (args.backend if args.backend in ("auto", "onnx", "torch") else None)
     overrides = {"embedding_backend": embedding} if embedding else {}
@@ -138,7 +139,7 @@ def main() -> None:
     if args.backend == "llm":
         s = reviewer.settings
         print(f"reviewer: local + LLM {s.llm_model} at {s.llm_base_url or 'OpenAI'}, rubric {reviewer.rubric.version}")
-        llm_figures(reviewer)
+        llm_figures(reviewer, args.limit)
         return
     print(f"reviewer: local, embeddings {reviewer.embedder.name}, rubric {reviewer.rubric.version}")
     items = item_figures(reviewer)
