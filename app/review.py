@@ -33,6 +33,8 @@ class ItemResult(BaseModel):
     credit: float = Field(ge=0, le=1, description="expected credit: P(covered) + P(partial) / 2")
     evidence: list[Evidence] = []
     topic: str | None = None
+    reason: str | None = Field(default=None, description="the LLM scorer's reason, when its verdict was used")
+    llm_status: Status | None = Field(default=None, description="what the LLM said, before checking and merging")
 
 
 class Gap(BaseModel):
@@ -89,6 +91,16 @@ class Overall(BaseModel):
     verdict: Verdict
 
 
+class Usage(BaseModel):
+    """What the LLM scorer spent on one review (zero calls when its answers came from the cache)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    calls: int = 0
+    cached_calls: int = 0
+
+
 class ReviewerInfo(BaseModel):
     backend: str
     degraded: bool = False
@@ -99,6 +111,10 @@ class ReviewerInfo(BaseModel):
     version: str
     elapsed_ms: int
     cached: bool = False
+    llm_model: str | None = None
+    usage: Usage | None = None
+    llm_rejected: list[str] = Field(default_factory=list,
+                                    description="LLM verdicts not used, and why (the local verdict stands)")
 
 
 class Review(BaseModel):

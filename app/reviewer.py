@@ -16,9 +16,11 @@ from app.config import Settings
 from app.corpus import read_corpus, corpus_version
 from app.document import Document, check_limits, decode_document, parse_document
 from app.embedder import Embedder
+from app.errors import UserError
 from app.pitfalls import find_pitfalls
 from app.review import (DocumentInfo, Evidence, Gap, Guidance, ItemResult, Overall, PitfallFinding,
                         Review, ReviewerInfo, StageResult, TopicResult)
+from app.llm.merge import Judgement
 from app.rubric import Group, Item, Rubric, build_rubric
 from app.scorer import WEIGHTS_FILE, LocalScorer, ScorerModel, Verdict
 from app.store import GUIDANCE, ITEMS, Store
@@ -28,6 +30,7 @@ from app.topics import detect_topics
 _WHY = re.compile(r"\*\*Why reviewers ask\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
 _WHY_PITFALL = re.compile(r"\*\*Why it matters\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
 VERDICTS = ((0.75, "strong"), (0.55, "adequate"), (0.35, "needs_work"), (0.0, "insufficient"))
+BACKENDS = ("auto", "local", "llm")
 
 
 def severity(item: Item, group: Group, status: str) -> str:
@@ -68,6 +71,7 @@ class Reviewer:
         self._guidance: dict[str, list[Guidance]] = {}
         self._cache: OrderedDict[tuple, Review] = OrderedDict()
         self._lock = threading.Lock()
+        self._llm = None  # the LLM scorer, built on the first review that asks for it
         self._retrieve_guidance()
 
     def _retrieve_guidance(self) -> None:
@@ -97,26 +101,64 @@ class Reviewer:
         return why
 
     def review(self, data: bytes | str, title: str | None = None, fmt: str = "markdown",
-               topics: frozenset[str] = frozenset()) -> Review:
+               topics: frozenset[str] = frozenset(), backend: str | None = None,
+               use_cache: bool = True) -> Review:
         """Review one document; `topics` are checked even when detection leaves them out.
 
-        The same document again comes from the cache.
+        `backend`: local, llm, or auto (the LLM scorer when one is configured; the default setting).
+        The same document again comes from the cache, unless `use_cache` is false; a degraded
+        review is never cached.
         """
         started = time.perf_counter()
+        chosen = self.backend_for(backend)
         text = decode_document(data)
         check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
         doc = parse_document(text, title, fmt)
-        key = (doc.sha256, fmt, title, tuple(sorted(topics)), self.rubric.version, self.corpus_version)
+        key = (doc.sha256, fmt, title, tuple(sorted(topics)), self.rubric.version, self.corpus_version, chosen)
         with self._lock:
-            hit = self._cache.get(key)
+            hit = self._cache.get(key) if use_cache else None
         if hit is not None:
             return self._stamp(hit, started, cached=True)
-        review = self._assemble(doc, started, topics)
-        with self._lock:
-            self._cache[key] = review
-            while len(self._cache) > self.settings.review_cache_size:
-                self._cache.popitem(last=False)
+        review = self._assemble(doc, started, topics, chosen, use_cache)
+        if use_cache and not review.reviewer.degraded:
+            with self._lock:
+                self._cache[key] = review
+                while len(self._cache) > self.settings.review_cache_size:
+                    self._cache.popitem(last=False)
         return review
+
+    def backend_for(self, requested: str | None) -> str:
+        """local or llm: what a request for local, llm or auto (or the configured default) means here."""
+        chosen = requested or self.settings.review_backend
+        if chosen not in BACKENDS:
+            raise UserError(f"unknown backend {chosen!r}: use one of {', '.join(BACKENDS)}")
+        if chosen == "auto":
+            return "llm" if self.settings.llm_configured else "local"
+        return chosen
+
+    def llm_version(self) -> str:
+        """What an LLM review depends on beyond the rubric and corpus: model, server and prompt."""
+        return f"{self.settings.llm_model}|{self.settings.llm_base_url or ''}|{self.llm_scorer().prompt.version}"
+
+    def llm_scorer(self):
+        """The LLM scorer for these settings (built once; it holds the HTTP client and the answer cache)."""
+        from app.llm.scorer import LLMScorer
+
+        with self._lock:
+            if self._llm is None:
+                self._llm = LLMScorer(self.settings, self.rubric.version, self.corpus_version, self.guidance)
+            return self._llm
+
+    def _judge(self, doc: Document, verdicts: list[Verdict], vectors: np.ndarray, groups: list[Group],
+               use_cache: bool):
+        """The LLM scorer's outcome merged with the local verdicts (app/llm/merge.py has the rule)."""
+        from app.llm.scorer import LLMOutcome, local_views
+
+        if not self.settings.llm_configured:
+            return LLMOutcome(degraded_reason="the LLM scorer is not configured: set OPENAI_API_KEY "
+                                              "(and OPENAI_BASE_URL for a server other than OpenAI)")
+        views = local_views(doc, {v.item: v for v in verdicts}, self.scorer, vectors)
+        return self.llm_scorer().judge(doc, groups, views, use_cache)
 
     def _stamp(self, review: Review, started: float, cached: bool) -> Review:
         info = review.reviewer.model_copy(update={
@@ -131,17 +173,22 @@ class Reviewer:
         subst = np.array([substance(w.text, w.kind, w.section) for w in doc.windows], dtype=np.float32)
         return self.scorer.score(doc, vectors, subst), vectors, subst
 
-    def _assemble(self, doc: Document, started: float, forced: frozenset[str]) -> Review:
+    def _assemble(self, doc: Document, started: float, forced: frozenset[str], backend: str = "local",
+                  use_cache: bool = True) -> Review:
         verdicts, vectors, _ = self.score_document(doc)
         by_id = {v.item: v for v in verdicts}
         homes = self._homes(doc, vectors)
-        stages = [self._stage(doc, g, by_id, homes.get(g.id)) for g in self.rubric.stages]
         topics = detect_topics(doc, self.rubric.topics)
         detected = {g.id for g, _ in topics}
         topics += [(g, 0.0) for g in self.rubric.topics if g.id in forced and g.id not in detected]
+        llm = None
+        if backend == "llm":
+            llm = self._judge(doc, verdicts, vectors, [*self.rubric.stages, *(g for g, _ in topics)], use_cache)
+        judged = llm.judgements if llm else {}
+        stages = [self._stage(doc, g, by_id, homes.get(g.id), judged) for g in self.rubric.stages]
         topic_items, topic_gaps = [], []
         for group, _ in topics:
-            result = self._stage(doc, group, by_id, None)
+            result = self._stage(doc, group, by_id, None, judged)
             topic_items += [i.model_copy(update={"topic": group.id}) for i in result.items]
             topic_gaps += result.gaps
         # Overall counts what is covered with substance; a design that only names items (partial)
@@ -156,9 +203,14 @@ class Reviewer:
             stages=stages, topic_items=topic_items, topic_gaps=topic_gaps,
             pitfalls=self._pitfalls(doc),
             reviewer=ReviewerInfo(
-                backend="local", corpus_version=self.corpus_version,
+                backend="llm" if llm and not llm.degraded_reason else "local",
+                degraded=bool(llm and llm.degraded_reason),
+                degraded_reason=f"LLM scorer: {llm.degraded_reason}" if llm and llm.degraded_reason else None,
+                corpus_version=self.corpus_version,
                 rubric_version=self.rubric.version, embedding_model=self.embedder.name,
-                version=__version__, elapsed_ms=int((time.perf_counter() - started) * 1000)),
+                version=__version__, elapsed_ms=int((time.perf_counter() - started) * 1000),
+                llm_model=self.settings.llm_model if llm else None, usage=llm.usage if llm else None,
+                llm_rejected=llm.rejected if llm else []),
         )
 
     def _homes(self, doc: Document, vectors: np.ndarray) -> dict[str, tuple[str, int]]:
@@ -176,33 +228,52 @@ class Reviewer:
         return homes
 
     def _stage(self, doc: Document, group: Group, by_id: dict[str, Verdict],
-               home: tuple[str, int] | None) -> StageResult:
+               home: tuple[str, int] | None, judged: dict[str, Judgement] | None = None) -> StageResult:
         items, gaps = [], []
         for item in group.items:
             v = by_id[item.id]
-            items.append(ItemResult(id=item.id, title=item.title, status=v.status,
-                                    confidence=round(self._confidence(v), 4), weight=item.weight,
-                                    credit=round(v.credit, 4),
-                                    evidence=self._evidence(doc, v)))
-            if v.status != "covered":
+            j = (judged or {}).get(item.id)
+            status = j.status if j else v.status
+            items.append(ItemResult(id=item.id, title=item.title, status=status,
+                                    confidence=round(self._confidence(v, status), 4), weight=item.weight,
+                                    credit=round(j.credit if j else v.credit, 4),
+                                    evidence=self._judged_evidence(doc, j) if j else self._evidence(doc, v),
+                                    reason=j.reason if j else None, llm_status=j.llm_status if j else None))
+            if status != "covered":
                 gaps.append(Gap(
-                    item=item.id, title=item.title, status=v.status,
-                    severity=severity(item, group, v.status),
-                    why=self._why.get(item.id, item.title), questions=list(item.questions),
+                    item=item.id, title=item.title, status=status,
+                    severity=severity(item, group, status),
+                    why=self._why.get(item.id, item.title),
+                    questions=[*(j.questions if j else []), *item.questions],
                     guidance=self.guidance(item.id),
                     section=home[0] if home else None, start_line=home[1] if home else None))
         # The expected weighted share of items covered (partial counts half): the weighted mean
         # of each item's expected credit, which the review reports with the item.
         total = sum(r.weight for r in items)
         score = sum(r.credit * r.weight for r in items) / total
-        covered = sum(by_id[i.id].probability * i.weight for i in group.items) / total
+        covered = sum(self._covered(by_id[i.id], (judged or {}).get(i.id)) * i.weight
+                      for i in group.items) / total
         return StageResult(id=group.id, title=group.title, score=round(score, 4),
                            covered_share=round(covered, 4), weight=group.weight, items=items, gaps=gaps)
 
     @staticmethod
-    def _confidence(v: Verdict) -> float:
-        """How sure the scorer is of the status it gave, not of coverage itself."""
-        return v.probability if v.status == "covered" else 1.0 - v.probability
+    def _covered(v: Verdict, j: Judgement | None) -> float:
+        """P(covered) for the overall score: the local scorer's, or 1/0 where the LLM changed the
+        status under the merge rule."""
+        if j is None or j.decided_by != "llm":
+            return v.probability
+        return 1.0 if j.status == "covered" else 0.0
+
+    @staticmethod
+    def _confidence(v: Verdict, status: str | None = None) -> float:
+        """How sure the local scorer is of the status given, not of coverage itself."""
+        return v.probability if (status or v.status) == "covered" else 1.0 - v.probability
+
+    @staticmethod
+    def _judged_evidence(doc: Document, j: Judgement) -> list[Evidence]:
+        if j.status == "missing":
+            return []
+        return [Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in j.evidence]
 
     @staticmethod
     def _evidence(doc: Document, v: Verdict) -> list[Evidence]:
@@ -211,9 +282,9 @@ class Reviewer:
         spans = sorted({(doc.windows[k].start_line, doc.windows[k].end_line) for k in v.windows})
         return [Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in spans]
 
-    def guidance(self, item_id: str) -> list[Guidance]:
-        """The corpus chunks nearest to the item in its group, retrieved from the guidance
-        collection when the reviewer starts."""
+    def guidance(self, item_id: str, group_id: str | None = None) -> list[Guidance]:
+        """The corpus chunks nearest to the item in its group (`group_id`, the item's own), retrieved
+        from the guidance collection when the reviewer starts."""
         return self._guidance.get(item_id, [])
 
     def _pitfalls(self, doc: Document) -> list[PitfallFinding]:

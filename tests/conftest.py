@@ -29,11 +29,11 @@ from helpers import ONNX_DIR, REPO, SERVER_MAX_BYTES, SERVER_MAX_LINES
 
 @pytest.fixture(scope="session", autouse=True)
 def clean_environment(tmp_path_factory):
-    """Keep a developer's DESIGN_REVIEW_* variables (a Chroma host, say) out of the tests.
+    """Keep a developer's DESIGN_REVIEW_* and OPENAI_* variables (a Chroma host, a key) out of the tests.
 
     Apps built without a database URL store their reviews in a temp file, not under the repo.
     """
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("DESIGN_REVIEW_")}
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("DESIGN_REVIEW_", "OPENAI_"))}
     os.environ["DESIGN_REVIEW_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('db')}/reviews.db"
     yield
     os.environ.pop("DESIGN_REVIEW_DATABASE_URL", None)

@@ -98,5 +98,5 @@ def assert_review_shape(review: dict) -> None:
         _check_evidence(pitfall["evidence"], doc["lines"])
     info = review["reviewer"]
     assert set(info) >= {"backend", "degraded", "corpus_version", "rubric_version", "elapsed_ms"}
-    assert info["backend"] == "local" or info["backend"].startswith("openai:")
+    assert info["backend"] in ("local", "llm") or info["backend"].startswith("openai:")
     assert isinstance(info["degraded"], bool) and info["elapsed_ms"] >= 0

@@ -65,6 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="bearer token for --server")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per API request")
     parser.add_argument("--no-exit", action="store_true", help="always exit 0 (report only)")
+    parser.add_argument("--backend", choices=["auto", "local", "llm"], default=None,
+                        help="scorer: local, llm, or auto (the LLM scorer when OPENAI_API_KEY is set)")
 
 
 def _policy(args: argparse.Namespace, cwd: Path):
@@ -82,10 +84,10 @@ def _source(args: argparse.Namespace):
     from app.check.sources import LocalSource, ServerSource
 
     if args.server:
-        return ServerSource(args.server, args.api_key, args.timeout)
+        return ServerSource(args.server, args.api_key, args.timeout, backend=getattr(args, "backend", None))
     from app.config import get_settings
 
-    return LocalSource(get_settings())
+    return LocalSource(get_settings(), backend=getattr(args, "backend", None))
 
 
 def _baseline(args: argparse.Namespace, cwd: Path):

@@ -49,9 +49,10 @@ class Source(Protocol):
 class LocalSource:
     """The in-process reviewer, built on the first review so that a bad config fails fast."""
 
-    def __init__(self, settings: Settings, reviewer=None) -> None:
+    def __init__(self, settings: Settings, reviewer=None, backend: str | None = None) -> None:
         """`reviewer`: one already built for these settings (a server process, a benchmark, tests)."""
         self.settings = settings
+        self.backend = backend
         files = read_corpus(settings.corpus_dir)
         self.rubric = build_rubric(files)
         self.info = ToolInfo(__version__, "local", self.rubric.version, corpus_version(files),
@@ -67,7 +68,7 @@ class LocalSource:
         return self._reviewer
 
     def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review:
-        review = self.reviewer.review(data, None, fmt, topics=topics_on)
+        review = self.reviewer.review(data, None, fmt, topics=topics_on, backend=self.backend)
         self.info.note(review)
         return review
 
@@ -104,8 +105,9 @@ class ServerSource:
     REFUSED = (413, 422)
 
     def __init__(self, url: str, api_key: str | None = None, timeout: float = 120.0,
-                 client: httpx.Client | None = None) -> None:
+                 client: httpx.Client | None = None, backend: str | None = None) -> None:
         self.url = url.rstrip("/")
+        self.backend = backend
         self.client = client or httpx.Client(timeout=timeout)
         if api_key:
             self.client.headers["Authorization"] = f"Bearer {api_key}"
@@ -136,7 +138,10 @@ class ServerSource:
         from app.document import decode_document
 
         text = decode_document(data)  # refuse what is not text before it travels
-        body = self._call("POST", "/v1/reviews", {"document": text, "format": fmt, "title": None})
+        payload = {"document": text, "format": fmt, "title": None}
+        if self.backend:
+            payload["backend"] = self.backend
+        body = self._call("POST", "/v1/reviews", payload)
         try:
             review = Review.model_validate(body)
         except ValidationError as exc:

@@ -1,0 +1,1 @@
+"""The LLM scorer: prompts, the OpenAI-compatible client, answer checking, merging, caching."""

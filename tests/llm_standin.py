@@ -1,0 +1,138 @@
+"""A stand-in for an OpenAI-compatible server on a loopback port: records calls, answers as scripted.
+
+POST /v1/chat/completions answers with the next scripted behaviour (or the default one); each
+behaviour is a function of the request body. Helpers build the usual answers: a JSON answer, a
+status code with headers, a slow reply, malformed or truncated JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+from typing import Awaitable, Callable
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+Behaviour = Callable[[dict], Awaitable[Response] | Response]
+_LINE = re.compile(r"^(\d+)\| (.*)$")
+
+
+def completion(content: str, finish_reason: str = "stop", prompt_tokens: int = 1000,
+               completion_tokens: int = 100) -> JSONResponse:
+    """A chat completion as OpenAI's API returns it."""
+    return JSONResponse({
+        "id": "chatcmpl-standin", "object": "chat.completion", "created": int(time.time()), "model": "standin",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                     "finish_reason": finish_reason}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                  "total_tokens": prompt_tokens + completion_tokens}})
+
+
+def asked_ids(body: dict) -> list[str]:
+    """The item ids the request asks about (the enum of its response schema)."""
+    schema = body["response_format"].get("schema") or body["response_format"]["json_schema"]["schema"]
+    return schema["properties"]["items"]["items"]["properties"]["id"]["enum"]
+
+
+def document_lines(body: dict) -> dict[int, str]:
+    """The numbered document lines the request carries."""
+    user = body["messages"][-1]["content"]
+    return {int(m.group(1)): m.group(2) for line in user.split("\n") if (m := _LINE.match(line))}
+
+
+def answer(items: Callable[[dict], list[dict]] | list[dict], **kwargs) -> Behaviour:
+    """Answer with {"items": ...}: a fixed list, or one built from the request."""
+    return lambda body: completion(json.dumps({"items": items(body) if callable(items) else items}), **kwargs)
+
+
+def every_item(status: str = "m", quote: Callable[[dict, str], tuple[str, list[int]]] | None = None,
+               reason: str = "stand-in verdict") -> Behaviour:
+    """The same status for every asked item; quote(body, item) gives the quote and lines."""
+    def items(body: dict) -> list[dict]:
+        out = []
+        for item in asked_ids(body):
+            q, lines = quote(body, item) if quote else ("", [])
+            out.append({"id": item, "s": status, "q": q, "l": lines, "r": reason,
+                        "f": [] if status == "c" else [f"How does this design handle {item}?"]})
+        return out
+    return answer(items)
+
+
+def status(code: int, headers: dict | None = None, body: dict | None = None) -> Behaviour:
+    return lambda _: JSONResponse(body or {"error": {"message": f"stand-in {code}", "type": "standin"}},
+                                  status_code=code, headers=headers)
+
+
+def slow(seconds: float, then: Behaviour) -> Behaviour:
+    async def behaviour(body: dict) -> Response:
+        await asyncio.sleep(seconds)
+        return then(body)
+    return behaviour
+
+
+def raw(content: str, finish_reason: str = "stop") -> Behaviour:
+    return lambda _: completion(content, finish_reason)
+
+
+class LLMStandIn:
+    """The recording stand-in; `url` is its /v1 base URL once served."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+        self.script: deque[Behaviour] = deque()
+        self.default: Behaviour = every_item("m")
+        self.url = ""
+        self.app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
+
+    def reset(self, default: Behaviour | None = None, *script: Behaviour) -> None:
+        self.calls.clear()
+        self.script = deque(script)
+        self.default = default or every_item("m")
+
+    async def chat(self, request: Request) -> Response:
+        body = await request.json()
+        self.calls.append(body)
+        behaviour = self.script.popleft() if self.script else self.default
+        result = behaviour(body)
+        return await result if asyncio.iscoroutine(result) else result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(app, port: int | None = None):
+    """Serve an ASGI app with uvicorn in a thread on a loopback port; yields its base URL."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="llm-standin", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+@contextmanager
+def running_standin():
+    standin = LLMStandIn()
+    with serve(standin.app) as url:
+        standin.url = f"{url}/v1"
+        yield standin

