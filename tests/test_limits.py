@@ -38,6 +38,18 @@ def unseen(n: int) -> str:
                      for line in read_fixture("fraud_metrics.md").splitlines())
 
 
+def wait_for_review_in_flight(url: str, timeout: float = 30.0) -> None:
+    """Until /metrics shows a review being scored."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+        if any(line.startswith("design_review_reviews_in_flight ") and float(line.split()[-1]) >= 1
+               for line in text.splitlines()):
+            return
+        time.sleep(0.02)
+    raise AssertionError("no review went in flight")
+
+
 @pytest.fixture
 def ops_settings(settings, tmp_path):
     def make(**overrides):
@@ -78,8 +90,9 @@ def test_a_review_over_its_time_is_503_and_its_retry_comes_from_the_store(ops_se
 def test_requests_beyond_the_in_flight_limit_get_503_while_health_still_answers(ops_settings, ingested):
     with thread_server(ops_settings(max_in_flight_requests=1)) as url:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            slow = pool.submit(httpx.post, f"{url}/v1/reviews", json={"document": unseen(7) * 3}, timeout=120)
-            time.sleep(0.3)  # the review is being scored: the one request allowed is taken
+            long_design = "\n\n".join(unseen(k) for k in range(12))  # every line new: seconds to score
+            slow = pool.submit(httpx.post, f"{url}/v1/reviews", json={"document": long_design}, timeout=120)
+            wait_for_review_in_flight(url)  # the one request allowed is taken
             busy = httpx.get(f"{url}/v1/rubric", timeout=30)
             health = httpx.get(f"{url}/healthz", timeout=30)
             assert slow.result().status_code == 200
