@@ -54,8 +54,9 @@ class StageResult(BaseModel):
     title: str
     score: float = Field(ge=0, le=1, description="expected weighted share of items covered, "
                                                  "partial counting half")
-    covered_share: float = Field(ge=0, le=1, description="expected weighted share of items "
-                                                         "covered with substance (partial counts 0)")
+    covered_share: float | None = Field(default=None, ge=0, le=1, description=(
+        "expected weighted share of items covered with substance (partial counts 0); "
+        "absent in reviews stored by versions before it"))
     weight: float
     items: list[ItemResult]
     gaps: list[Gap]

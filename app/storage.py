@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import Any
 
 from app.errors import DependencyError
 from app.review import Review
+
+log = logging.getLogger("design_review.storage")
 
 DEFAULT_SQLITE_PATH = Path(".design-review/reviews.db")
 SCHEMA = (
@@ -104,13 +107,13 @@ class ReviewStore:
 
     def get(self, review_id: str) -> Review | None:
         rows = self._execute("SELECT body FROM reviews WHERE id = ?", (review_id,))
-        return Review.model_validate_json(rows[0][0]) if rows else None
+        return _readable(rows[0][0]) if rows else None
 
     def find_cached(self, key: str) -> Review | None:
         """The newest review that was not degraded for this cache key, if any."""
         rows = self._execute("SELECT body FROM reviews WHERE cache_key = ? AND degraded = 0 "
                              "ORDER BY created_at DESC, id DESC LIMIT 1", (key,))
-        return Review.model_validate_json(rows[0][0]) if rows else None
+        return _readable(rows[0][0]) if rows else None
 
     def history(self, document_sha256: str, limit: int, offset: int) -> HistoryPage:
         """A document's reviews, newest first."""
@@ -119,7 +122,8 @@ class ReviewStore:
         rows = self._execute("SELECT body FROM reviews WHERE document_sha256 = ? "
                              "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                              (document_sha256, limit, offset))
-        return HistoryPage([Review.model_validate_json(r[0]) for r in rows], int(total))
+        reviews = [r for r in (_readable(row[0]) for row in rows) if r is not None]
+        return HistoryPage(reviews, int(total))
 
     def ping(self) -> None:
         self._execute("SELECT 1")
@@ -184,3 +188,13 @@ def redact(url: str) -> str:
     creds, host = rest.rsplit("@", 1)
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}"
+
+
+def _readable(body: str | bytes) -> Review | None:
+    """A stored review, or None (logged) when its JSON no longer fits this version's Review: an
+    old review is then a cache miss or absent, never an error for the caller."""
+    try:
+        return Review.model_validate_json(body)
+    except ValueError as exc:
+        log.warning("a stored review does not fit this version's schema: %s", str(exc).splitlines()[0])
+        return None

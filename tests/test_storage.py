@@ -5,6 +5,7 @@ PostgreSQL runs when DESIGN_REVIEW_TEST_POSTGRES_URL is set (`.ci/run` starts on
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -190,3 +191,19 @@ def test_stored_reviews_survive_a_killed_server(settings, ingested, tmp_path, ba
         assert again["reviewer"]["cached"] is True and again["id"] == first["id"]
     finally:
         server.stop()
+
+
+def test_a_review_stored_in_an_older_shape_is_a_miss_not_an_error(store, sample):
+    old = sample.model_dump(mode="json")
+    old["id"] = uuid.uuid4().hex
+    del old["overall"]  # a shape this version cannot read
+    store._execute("INSERT INTO reviews (id, created_at, document_sha256, cache_key, degraded, body) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   (old["id"], "2099-01-01T00:00:00+00:00", sample.document.sha256, "old-key", 0,
+                    json.dumps(old)), fetch=False)
+    assert store.get(old["id"]) is None
+    assert store.find_cached("old-key") is None
+    kept = copy_of(sample)
+    store.put(kept, "new-key")
+    assert kept in store.history(sample.document.sha256, 100, 0).reviews
+    assert store.find_cached("new-key") == kept
