@@ -89,7 +89,8 @@ def start_server(env: dict) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
-                             "--log-level", "warning"], cwd=ROOT, env=env)
+                             "--log-level", "warning"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # request logs
     url = f"http://127.0.0.1:{port}"
     while time.perf_counter() - started < 120:
         try:
@@ -153,7 +154,10 @@ def main() -> None:
                        ("c", "(c) one section edited")):
         show(label, timings[key])
 
-    env = {**os.environ, "DESIGN_REVIEW_STORE_PATH": str(settings.store_path.resolve())}
+    database = tempfile.TemporaryDirectory()  # a new review database: no design was stored before
+    env = {**os.environ, "DESIGN_REVIEW_STORE_PATH": str(settings.store_path.resolve()),
+           "DESIGN_REVIEW_DATABASE_URL": f"sqlite:///{database.name}/reviews.db",
+           "DESIGN_REVIEW_RATE_LIMIT_PER_MINUTE": "0"}
     proc, url, ready = start_server(env)
     try:
         print(f"\nHTTP (uvicorn, 1 worker): ready in {ready:.2f} s")
@@ -169,6 +173,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+        database.cleanup()
 
 
 if __name__ == "__main__":
