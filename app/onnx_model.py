@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -193,34 +194,31 @@ class OnnxBackend:
         """
         encodings = self._tokenizer.encode_batch(texts)
         vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        parts = _shares([len(e.ids) for e in encodings], len(self._sessions))
-        jobs = [(session, rows, [encodings[r] for r in rows])
-                for session, rows in zip(self._sessions, parts) if rows]
-        if self._pool is None or len(jobs) < 2:
-            done = [self._embed(*job) for job in jobs]
+        # Longest first, each session taking the next text when it is free: the cores finish
+        # together. Which session embeds a text does not change its vector.
+        queue = iter(sorted(range(len(texts)), key=lambda r: -len(encodings[r].ids)))
+        lock = threading.Lock()
+
+        def work(session) -> None:
+            while True:
+                with lock:
+                    row = next(queue, None)
+                if row is None:
+                    return
+                vectors[row] = self._embed_one(session, encodings[row])
+
+        if self._pool is None or len(texts) < 2:
+            work(self._sessions[0])
         else:
-            done = list(self._pool.map(lambda job: self._embed(*job), jobs))
-        for rows, part in zip((job[1] for job in jobs), done):
-            vectors[rows] = part
+            for done in [self._pool.submit(work, s) for s in self._sessions]:
+                done.result()
         return vectors
 
-    def _embed(self, session, rows: list[int], encodings: list) -> np.ndarray:
-        """Embed texts one run each on one session (a text's vector is the same on any session)."""
-        out = np.zeros((len(rows), self.dimensions), dtype=np.float32)
-        for k, encoding in enumerate(encodings):
-            feed = {"input_ids": np.array([encoding.ids], dtype=np.int64),
-                    "attention_mask": np.ones((1, len(encoding.ids)), dtype=np.int64),
-                    "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
-            hidden = session.run(None, {n: v for n, v in feed.items() if n in self._inputs})[0]
-            pooled = hidden[0].mean(axis=0)
-            out[k] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
-        return out
-
-
-def _shares(lengths: list[int], n: int) -> list[list[int]]:
-    """Split row indices into n contiguous runs of about equal token counts."""
-    total, parts, acc = max(1, sum(lengths)), [[] for _ in range(n)], 0
-    for row, length in enumerate(lengths):
-        parts[min(n - 1, acc * n // total)].append(row)
-        acc += length
-    return parts
+    def _embed_one(self, session, encoding) -> np.ndarray:
+        """One text, one run: mean-pooled and L2-normalised."""
+        feed = {"input_ids": np.array([encoding.ids], dtype=np.int64),
+                "attention_mask": np.ones((1, len(encoding.ids)), dtype=np.int64),
+                "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
+        hidden = session.run(None, {n: v for n, v in feed.items() if n in self._inputs})[0]
+        pooled = hidden[0].mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
