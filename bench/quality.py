@@ -24,27 +24,17 @@ TARGETS = {"gap_precision": 0.85, "gap_recall": 0.80, "kappa": 0.65, "stage_mae"
 
 
 def item_figures(reviewer) -> dict:
-    truth, pred, errors, rows = [], [], [], []
+    reviewed, rows = [], []
     for d in load_set("dev"):
         started = time.perf_counter()
         review = reviewer.review(d.text, title=d.name)
         seconds = time.perf_counter() - started
         got = {i.id: i.status for s in review.stages for i in s.items}
         got.update({i.id: i.status for i in review.topic_items})
-        labelled_topics = set(d.label.get("topics", []))
-        for group in (*reviewer.rubric.stages, *reviewer.rubric.topics):
-            if group.kind == "topic" and group.id not in labelled_topics:
-                continue
-            for item in group.items:
-                truth.append(d.status(item.id) == "covered")
-                pred.append(got.get(item.id, "missing") == "covered")
-        for stage in review.stages:
-            want = stage_score(reviewer.rubric.group(stage.id).items, d.status)
-            errors.append(abs(stage.score - want))
-        detected = {t.id for t in review.topics}
-        rows.append((d.name, review.overall.score, review.overall.verdict, sorted(labelled_topics),
-                     sorted(detected), seconds))
-    return {**gap_figures(truth, pred), "stage_mae": sum(errors) / len(errors), "rows": rows}
+        reviewed.append((d, got, review))
+        rows.append((d.name, review.overall.score, review.overall.verdict,
+                     sorted(d.label.get("topics", [])), sorted(t.id for t in review.topics), seconds))
+    return {**_figures(reviewer, reviewed), "rows": rows}
 
 
 def pitfall_figures(reviewer) -> dict:

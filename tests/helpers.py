@@ -100,3 +100,21 @@ def assert_review_shape(review: dict) -> None:
     assert set(info) >= {"backend", "degraded", "corpus_version", "rubric_version", "elapsed_ms"}
     assert info["backend"] in ("local", "llm") or info["backend"].startswith("openai:")
     assert isinstance(info["degraded"], bool) and info["elapsed_ms"] >= 0
+
+
+def wait_until_started(url: str, seconds: float = 60.0):
+    """Poll /healthz until the server has left "starting"; the last answer."""
+    import time
+
+    import httpx
+
+    health, deadline = None, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            health = httpx.get(f"{url}/healthz", timeout=5)
+            if health.json()["status"] != "starting":
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return health

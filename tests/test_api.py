@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
-import time
 
 import httpx
 import uvicorn
@@ -17,7 +16,8 @@ import pytest
 
 from app.config import get_settings
 from app.main import create_app
-from helpers import ONNX_DIR, SERVER_MAX_BYTES, SERVER_MAX_LINES, assert_review_shape, read_fixture
+from helpers import (ONNX_DIR, SERVER_MAX_BYTES, SERVER_MAX_LINES, assert_review_shape, read_fixture,
+                     wait_until_started)
 
 
 def post_review(client, **body):
@@ -151,15 +151,7 @@ def test_a_server_without_a_store_refuses_bad_input_first_then_names_the_fix(tmp
     thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                health = httpx.get(f"{url}/healthz", timeout=5)
-                if health.json()["status"] != "starting":
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        health = wait_until_started(url)
         assert health.status_code == 503 and health.json()["status"] == "error"
         empty = httpx.post(f"{url}/v1/reviews", json={"document": " \n "}, timeout=30)
         assert empty.status_code == 422 and "empty" in empty.json()["detail"]

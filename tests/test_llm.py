@@ -16,7 +16,7 @@ from app.reviewer import Reviewer
 from app.service import build_reviewer
 
 from helpers import ONNX_DIR, assert_review_shape, line_of, read_fixture
-from llm_standin import answer, completion, every_item, free_port, raw, running_standin, slow, status
+from llm_standin import every_item, free_port, raw, running_standin, slow, status
 
 DOC = read_fixture("fraud_metrics.md")
 METRIC_LINE = "The primary offline metric is PR-AUC"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 
 import httpx
 
 from app.config import get_settings
-from helpers import ONNX_DIR, read_fixture
+from helpers import ONNX_DIR, read_fixture, wait_until_started
 from servers import thread_server, wait_healthy
 
 
@@ -22,14 +21,7 @@ def test_a_corrupt_store_is_an_error_in_healthz_naming_the_fix(tmp_path, corpus_
     settings = get_settings(store_path=store, corpus_dir=corpus_snapshot, onnx_cache_dir=ONNX_DIR,
                             database_url=f"sqlite:///{tmp_path}/r.db")
     with thread_server(settings, wait=False) as url:
-        for _ in range(600):
-            try:
-                health = httpx.get(f"{url}/healthz", timeout=5)
-                if health.json()["status"] != "starting":
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        health = wait_until_started(url)
         assert health.status_code == 503 and health.json()["status"] == "error"
         assert "design-review ingest" in health.json()["error"]
         review = httpx.post(f"{url}/v1/reviews", json={"document": "# A design\n\nWe use AUC."}, timeout=30)

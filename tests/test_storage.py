@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from app.storage import DEFAULT_SQLITE_PATH, cache_key, open_review_store, redact
-from helpers import REPO, assert_review_shape, read_fixture
+from helpers import assert_review_shape, read_fixture
 from servers import ProcessServer, process_env
 
 POSTGRES_URL = os.environ.get("DESIGN_REVIEW_TEST_POSTGRES_URL")  # read before conftest clears it
