@@ -51,9 +51,12 @@ LaterReviewerDep = Annotated[Callable[[], Reviewer], Depends(get_reviewer_later)
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
 async def create_review(body: ReviewRequest, reviewer: LaterReviewerDep, ops: OpsDep) -> Response:
     """Review a design document, store the review, and return it (from the store when it has one)."""
-    options = body.model_dump(exclude={"document"})  # every option is part of the cache key
-    return await ops.review(reviewer, body.document, options,
-                            lambda r: r.review(body.document, body.title, body.format, backend=body.backend))
+    # Every option is part of the stored-review key; the backend as resolved (key_for), so
+    # "auto", "local" and none name one review on a server without an LLM.
+    options = body.model_dump(exclude={"document", "backend"})
+    return await ops.review(reviewer, body.document, options, body.backend,
+                            lambda r: r.review(body.document, body.title, body.format,
+                                               backend=body.backend, memo=False))
 
 
 @router.get("/v1/rubric", tags=["rubric"])

@@ -70,14 +70,14 @@ def cmd_review(args: argparse.Namespace) -> int:
     from app.render import render_markdown, render_text
     from app.service import build_reviewer
 
+    if args.repeat and args.repeat < 2:
+        raise UserError("--repeat needs at least 2 runs to compare")
     data = _read(args.path)
     reviewer = build_reviewer(get_settings(), ingest_if_empty=True)
     fmt = _doc_format(args.path, args.doc_format)
     if args.repeat:
         from app.llm.agreement import agreement, render_agreement
 
-        if args.repeat < 2:
-            raise UserError("--repeat needs at least 2 runs to compare")
         runs = [reviewer.review(data, args.title, fmt, backend=args.backend, use_cache=False)
                 for _ in range(args.repeat)]
         report = agreement(runs)

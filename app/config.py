@@ -20,6 +20,13 @@ def default_corpus_dir() -> Path:
     return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
 
+def _listing(value: str | list) -> list[str]:
+    """A list setting from a JSON list or comma-separated text: items stripped, empty ones dropped."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
 def _env(name: str, *plain: str) -> AliasChoices:
     """DESIGN_REVIEW_<NAME>, any plain provider variable (OPENAI_API_KEY), or the field name itself."""
     return AliasChoices(f"DESIGN_REVIEW_{name.upper()}", *plain, name)
@@ -79,10 +86,7 @@ class Settings(BaseSettings):
     def _hash_keys(cls, value: object) -> object:
         """Comma-separated (or JSON list) keys to sha256:<hex> hashes: no plain key is kept."""
         from app.security import normalise_keys
-        if isinstance(value, str):
-            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
-        return normalise_keys([str(v) for v in value]) if isinstance(value, list) else value
-
+        return normalise_keys(_listing(value)) if isinstance(value, (str, list)) else value
 
     # The LLM scorer (app/llm/): on when an API key is set; any OpenAI-compatible server.
     review_backend: Literal["auto", "local", "llm"] = Field(
@@ -127,19 +131,13 @@ class Settings(BaseSettings):
     @field_validator("llm_stages", mode="before")
     @classmethod
     def _split_stages(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
+        return _listing(value) if isinstance(value, (str, list)) else value
 
     @field_validator("slack_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         """A comma-separated variable (or a JSON list) to lower-case host names."""
-        if isinstance(value, str):
-            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
-        if isinstance(value, list):
-            return [str(v).strip().lower() for v in value if str(v).strip()]
-        return value
+        return [h.lower() for h in _listing(value)] if isinstance(value, (str, list)) else value
 
 
 def get_settings(**overrides: object) -> Settings:

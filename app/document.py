@@ -53,6 +53,10 @@ class Document:
     def words(self) -> int:
         return len(self.text.split())
 
+    def spans(self, windows) -> list[tuple[int, int]]:
+        """The distinct (start_line, end_line) of these windows, in order."""
+        return sorted({(self.windows[k].start_line, self.windows[k].end_line) for k in windows})
+
     def quote(self, start_line: int, end_line: int, limit: int = 300) -> str:
         """The document's own text of a line span, whitespace folded, cut at `limit` characters."""
         text = " ".join(" ".join(self.lines[start_line - 1 : end_line]).split())

@@ -16,7 +16,7 @@ from fastapi import HTTPException
 
 from app.limits import TokenBucket
 from app.observability import Metrics, log_request, request_id
-from app.security import KeyRing, needs_auth
+from app.security import PUBLIC_PATHS, KeyRing, needs_auth
 
 log = logging.getLogger("design_review")
 
@@ -100,7 +100,7 @@ class Guard:
                                  "request id if it happens again", rid)(send_with_id)
         finally:
             route = getattr(scope.get("route"), "path", None) or ("unmatched" if outcome["status"] == 404
-                                                                  else path if path in _FIXED else "other")
+                                                                  else path if path in PUBLIC_PATHS else "other")
             self.metrics.observe_request(scope["method"], route, outcome["status"],
                                          time.perf_counter() - started)
             client = scope.get("client")
@@ -152,9 +152,6 @@ class Guard:
                     raise BodyTooLarge(self.max_bytes)
             return message
         return wrapped
-
-
-_FIXED = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
 
 
 def error(status: int, detail: str, rid: str, headers: dict[str, str] | None = None):

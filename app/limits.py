@@ -24,10 +24,12 @@ T = TypeVar("T")
 class Refused(DesignReviewError):
     """A request refused by a limit: status code, message and the seconds to wait before a retry."""
 
-    def __init__(self, status_code: int, message: str, retry_after: int | None = None) -> None:
+    def __init__(self, status_code: int, message: str, retry_after: int | None = None,
+                 reason: str = "busy") -> None:
         super().__init__(message)
         self.status_code = status_code
         self.retry_after = retry_after
+        self.reason = reason  # the metrics label: busy | timeout
 
 
 class TokenBucket:
@@ -111,7 +113,7 @@ class ReviewSlots:
             raise Refused(503, f"the review took longer than {self.timeout_s:g} s "
                                "(DESIGN_REVIEW_REVIEW_TIMEOUT_S); it goes on and is stored: retry "
                                "after the Retry-After seconds and it comes from the store",
-                          self.retry_after()) from None
+                          self.retry_after(), reason="timeout") from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from app.review import ReviewerInfo
+
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0)
 access_log = logging.getLogger("design_review.access")
@@ -76,19 +78,18 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
-    def observe_review(self, review, cached: bool) -> None:
-        info = review.reviewer
-        backend = str(getattr(info, "backend", "unknown")).split(":", 1)[0]
-        self.reviews.labels(backend, str(bool(info.degraded)).lower(), str(cached).lower()).inc()
+    def observe_review(self, info: ReviewerInfo, cached: bool) -> None:
+        """Count one review answered, by backend, degraded and cached, and the LLM tokens it spent."""
+        self.reviews.labels(info.backend.split(":", 1)[0], str(info.degraded).lower(),
+                            str(cached).lower()).inc()
         if cached:
             self.cache_hits.inc()
             return
-        usage = getattr(info, "usage", None)
-        for direction in ("input", "output"):
-            count = usage.get(f"{direction}_tokens") if isinstance(usage, dict) else \
-                getattr(usage, f"{direction}_tokens", None)
-            if isinstance(count, int) and count > 0:
-                self.tokens.labels(direction).inc(count)
+        if info.usage:
+            for direction, count in (("input", info.usage.input_tokens),
+                                     ("output", info.usage.output_tokens)):
+                if count > 0:
+                    self.tokens.labels(direction).inc(count)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

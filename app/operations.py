@@ -8,7 +8,6 @@ bodies). Routes reach the `Operations` object through `OpsDep`.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import threading
@@ -28,9 +27,10 @@ from app.document import check_limits, decode_document
 from app.guard import Guard
 from app.limits import Refused, ReviewSlots, TokenBucket
 from app.observability import Metrics, configure_logging
-from app.review import Review
+from app.review import Review, ReviewerInfo
 from app.reviewer import Reviewer
-from app.security import SLACK_PATH, KeyRing, needs_auth
+from app.security import KeyRing, needs_auth
+from app.slack import EVENTS_PATH
 from app.storage import ReviewStore, cache_key, open_review_store, redact
 
 log = logging.getLogger("design_review")
@@ -67,48 +67,51 @@ class Operations:
             self.start()
         return self._store  # type: ignore[return-value]
 
-    def key_for(self, reviewer: Reviewer, document: str, options: dict[str, Any]) -> str:
-        """The stored-review cache key: document, request options, rubric/corpus/reviewer versions."""
+    def key_for(self, reviewer: Reviewer, document: str, options: dict[str, Any],
+                backend: str | None = None) -> str:
+        """The stored-review cache key: document, request options, rubric/corpus/reviewer versions
+        and the backend the request resolves to."""
         sha = hashlib.sha256(document.encode("utf-8")).hexdigest()
         versions = {"rubric": reviewer.rubric.version, "corpus": reviewer.corpus_version,
                     "reviewer": __version__, "embedding": reviewer.embedder.name,
-                    "backend": reviewer.backend_for(options.get("backend"))}
+                    "backend": reviewer.backend_for(backend)}
         if versions["backend"] == "llm":  # a new model, server or prompt is a new review
             versions["llm"] = reviewer.llm_version()
         return cache_key(sha, options, versions)
 
     async def review(self, reviewer_later: Callable[[], Reviewer], document: str,
-                     options: dict[str, Any], run: Callable[[Reviewer], Review]) -> Response:
+                     options: dict[str, Any], backend: str | None,
+                     run: Callable[[Reviewer], Review]) -> Response:
         """A stored review for the same document and options, else a new one, stored before it returns.
 
         Answers with the review's JSON bytes: a stored review is sent as stored (marked cached),
         without a round trip through the model.
         """
         started = time.perf_counter()
-        reviewer = await run_in_threadpool(reviewer_later)
-        text = decode_document(document)
+        text = decode_document(document)  # a document over the limits waits for nothing
         check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
-        key = self.key_for(reviewer, text, options)
+        reviewer = await run_in_threadpool(reviewer_later)
+        key = await run_in_threadpool(self.key_for, reviewer, text, options, backend)
         hot = self._hot.get(key) or await run_in_threadpool(self._from_store, key)
         if hot is not None:
-            self.metrics.observe_review(hot, cached=True)
+            self.metrics.observe_review(hot.reviewer, cached=True)
             elapsed = int((time.perf_counter() - started) * 1000)
             return _json(_ELAPSED.sub(b'"elapsed_ms":%d' % elapsed, hot.body, count=1))
 
-        def work() -> bytes:
+        def work() -> tuple[Review, bytes]:
             review = run(reviewer)
             body = review.model_dump_json()
             self.store.put_json(review, key, body)  # stored before anyone sees it
             if not review.reviewer.degraded:
                 self._hot.put(key, Hot(_as_cached(review), review.reviewer))
-            return body.encode("utf-8")
+            return review, body.encode("utf-8")
 
         try:
-            body = await self.slots.run(work)
+            review, body = await self.slots.run(work)
         except Refused as exc:
-            self.metrics.refused.labels("timeout" if "longer" in str(exc) else "busy").inc()
+            self.metrics.refused.labels(exc.reason).inc()
             raise
-        self.metrics.observe_review(Hot(body, _reviewer_of(body)), cached=False)
+        self.metrics.observe_review(review.reviewer, cached=False)
         return _json(body)
 
     def _from_store(self, key: str) -> "Hot | None":
@@ -125,7 +128,7 @@ class Hot:
     """A review's JSON (with its reviewer info for the metrics), kept in memory by cache key."""
 
     body: bytes
-    reviewer: Any
+    reviewer: ReviewerInfo
 
 
 class HotReviews:
@@ -156,11 +159,6 @@ _ELAPSED = re.compile(rb'"elapsed_ms":\d+')  # a key only: quotes inside strings
 def _as_cached(review: Review) -> bytes:
     info = review.reviewer.model_copy(update={"cached": True})
     return review.model_copy(update={"reviewer": info}).model_dump_json().encode("utf-8")
-
-
-def _reviewer_of(body: bytes):
-    from app.review import ReviewerInfo
-    return ReviewerInfo.model_validate(json.loads(body)["reviewer"])
 
 
 def _json(body: bytes) -> Response:
@@ -228,11 +226,11 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
                                                 "description": "an API key from DESIGN_REVIEW_API_KEYS"}}
     for path, methods in schema.get("paths", {}).items():
+        secured = bool(settings.api_keys) and needs_auth(path, settings.metrics_require_auth)
         for operation in methods.values():
             responses = operation.setdefault("responses", {})
             for status, description in _ERRORS.items():
-                if status == "401" and not (ops_keys_enabled(settings)
-                                            and needs_auth(path, settings.metrics_require_auth)):
+                if status == "401" and not secured:
                     continue
                 if status == "400" and "requestBody" not in operation:
                     continue
@@ -240,18 +238,14 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
                     continue
                 responses[status] = {"description": description, "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            if ops_keys_enabled(settings) and needs_auth(path, settings.metrics_require_auth):
+            if secured:
                 operation["security"] = [{"bearer": []}]
-    slack = schema.get("paths", {}).get(SLACK_PATH, {}).get("post")
+    slack = schema.get("paths", {}).get(EVENTS_PATH, {}).get("post")
     if slack:  # bolt answers a request without a valid Slack signature itself
         slack["responses"]["401"] = {"description": "no valid Slack signature", "content": {
             "application/json": {"schema": {"type": "object"}}}}
     app.openapi_schema = schema
     return schema
-
-
-def ops_keys_enabled(settings: Settings) -> bool:
-    return bool(settings.api_keys)
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:

@@ -31,6 +31,8 @@ class ItemResult(BaseModel):
     confidence: float = Field(ge=0, le=1)
     weight: float = Field(gt=0, description="the item's weight inside its stage or topic")
     credit: float = Field(ge=0, le=1, description="expected credit: P(covered) + P(partial) / 2")
+    p_covered: float | None = Field(default=None, ge=0, le=1, description=(
+        "P(covered with substance): what covered_share and the overall score count"))
     evidence: list[Evidence] = []
     topic: str | None = None
     reason: str | None = Field(default=None, description="the LLM scorer's reason, when its verdict was used")

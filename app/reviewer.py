@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import OrderedDict
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,12 +21,14 @@ from app.errors import UserError
 from app.pitfalls import find_pitfalls
 from app.review import (DocumentInfo, Evidence, Gap, Guidance, ItemResult, Overall, PitfallFinding,
                         Review, ReviewerInfo, StageResult, TopicResult)
-from app.llm.merge import Judgement
 from app.rubric import Group, Item, Rubric, build_rubric
 from app.scorer import WEIGHTS_FILE, LocalScorer, ScorerModel, Verdict
 from app.store import GUIDANCE, ITEMS, Store
 from app.substance import substance
 from app.topics import detect_topics
+
+if TYPE_CHECKING:  # the local path never imports the LLM scorer
+    from app.llm.merge import Judgement
 
 _WHY = re.compile(r"\*\*Why reviewers ask\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
 _WHY_PITFALL = re.compile(r"\*\*Why it matters\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
@@ -102,12 +105,13 @@ class Reviewer:
 
     def review(self, data: bytes | str, title: str | None = None, fmt: str = "markdown",
                topics: frozenset[str] = frozenset(), backend: str | None = None,
-               use_cache: bool = True) -> Review:
+               use_cache: bool = True, memo: bool = True) -> Review:
         """Review one document; `topics` are checked even when detection leaves them out.
 
         `backend`: local, llm, or auto (the LLM scorer when one is configured; the default setting).
         The same document again comes from the cache, unless `use_cache` is false; a degraded
-        review is never cached.
+        review is never cached. `memo=False` leaves the review out of this reviewer's own cache
+        (the API keeps its stored reviews itself).
         """
         started = time.perf_counter()
         chosen = self.backend_for(backend)
@@ -116,11 +120,11 @@ class Reviewer:
         doc = parse_document(text, title, fmt)
         key = (doc.sha256, fmt, title, tuple(sorted(topics)), self.rubric.version, self.corpus_version, chosen)
         with self._lock:
-            hit = self._cache.get(key) if use_cache else None
+            hit = self._cache.get(key) if use_cache and memo else None
         if hit is not None:
             return self._stamp(hit, started, cached=True)
         review = self._assemble(doc, started, topics, chosen, use_cache)
-        if use_cache and not review.reviewer.degraded:
+        if use_cache and memo and not review.reviewer.degraded:
             with self._lock:
                 self._cache[key] = review
                 while len(self._cache) > self.settings.review_cache_size:
@@ -138,7 +142,7 @@ class Reviewer:
 
     def llm_version(self) -> str:
         """What an LLM review depends on beyond the rubric and corpus: model, server and prompt."""
-        return f"{self.settings.llm_model}|{self.settings.llm_base_url or ''}|{self.llm_scorer().prompt.version}"
+        return self.llm_scorer().version
 
     def llm_scorer(self):
         """The LLM scorer for these settings (built once; it holds the HTTP client and the answer cache)."""
@@ -146,10 +150,10 @@ class Reviewer:
 
         with self._lock:
             if self._llm is None:
-                self._llm = LLMScorer(self.settings, self.rubric.version, self.corpus_version, self.guidance)
+                self._llm = LLMScorer(self.settings, self.guidance)
             return self._llm
 
-    def _judge(self, doc: Document, verdicts: list[Verdict], vectors: np.ndarray, groups: list[Group],
+    def _judge(self, doc: Document, by_id: dict[str, Verdict], vectors: np.ndarray, groups: list[Group],
                use_cache: bool):
         """The LLM scorer's outcome merged with the local verdicts (app/llm/merge.py has the rule)."""
         from app.llm.scorer import LLMOutcome, local_views
@@ -157,7 +161,7 @@ class Reviewer:
         if not self.settings.llm_configured:
             return LLMOutcome(degraded_reason="the LLM scorer is not configured: set OPENAI_API_KEY "
                                               "(and OPENAI_BASE_URL for a server other than OpenAI)")
-        views = local_views(doc, {v.item: v for v in verdicts}, self.scorer, vectors)
+        views = local_views(doc, by_id, self.scorer, vectors)
         return self.llm_scorer().judge(doc, groups, views, use_cache)
 
     def _stamp(self, review: Review, started: float, cached: bool) -> Review:
@@ -183,7 +187,7 @@ class Reviewer:
         topics += [(g, 0.0) for g in self.rubric.topics if g.id in forced and g.id not in detected]
         llm = None
         if backend == "llm":
-            llm = self._judge(doc, verdicts, vectors, [*self.rubric.stages, *(g for g, _ in topics)], use_cache)
+            llm = self._judge(doc, by_id, vectors, [*self.rubric.stages, *(g for g, _ in topics)], use_cache)
         judged = llm.judgements if llm else {}
         stages = [self._stage(doc, g, by_id, homes.get(g.id), judged) for g in self.rubric.stages]
         topic_items, topic_gaps = [], []
@@ -228,16 +232,18 @@ class Reviewer:
         return homes
 
     def _stage(self, doc: Document, group: Group, by_id: dict[str, Verdict],
-               home: tuple[str, int] | None, judged: dict[str, Judgement] | None = None) -> StageResult:
+               home: tuple[str, int] | None, judged: dict[str, Judgement]) -> StageResult:
         items, gaps = [], []
         for item in group.items:
             v = by_id[item.id]
-            j = (judged or {}).get(item.id)
+            j = judged.get(item.id)
             status = j.status if j else v.status
             items.append(ItemResult(id=item.id, title=item.title, status=status,
                                     confidence=round(self._confidence(v, status), 4), weight=item.weight,
                                     credit=round(j.credit if j else v.credit, 4),
-                                    evidence=self._judged_evidence(doc, j) if j else self._evidence(doc, v),
+                                    p_covered=round(self._covered(v, j), 4),
+                                    evidence=[] if status == "missing" else
+                                    self._evidence(doc, j.evidence if j else doc.spans(v.windows)),
                                     reason=j.reason if j else None, llm_status=j.llm_status if j else None))
             if status != "covered":
                 gaps.append(Gap(
@@ -251,8 +257,7 @@ class Reviewer:
         # of each item's expected credit, which the review reports with the item.
         total = sum(r.weight for r in items)
         score = sum(r.credit * r.weight for r in items) / total
-        covered = sum(self._covered(by_id[i.id], (judged or {}).get(i.id)) * i.weight
-                      for i in group.items) / total
+        covered = sum(r.p_covered * r.weight for r in items) / total
         return StageResult(id=group.id, title=group.title, score=round(score, 4),
                            covered_share=round(covered, 4), weight=group.weight, items=items, gaps=gaps)
 
@@ -265,37 +270,28 @@ class Reviewer:
         return 1.0 if j.status == "covered" else 0.0
 
     @staticmethod
-    def _confidence(v: Verdict, status: str | None = None) -> float:
+    def _confidence(v: Verdict, status: str) -> float:
         """How sure the local scorer is of the status given, not of coverage itself."""
-        return v.probability if (status or v.status) == "covered" else 1.0 - v.probability
+        return v.probability if status == "covered" else 1.0 - v.probability
 
     @staticmethod
-    def _judged_evidence(doc: Document, j: Judgement) -> list[Evidence]:
-        if j.status == "missing":
-            return []
-        return [Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in j.evidence]
-
-    @staticmethod
-    def _evidence(doc: Document, v: Verdict) -> list[Evidence]:
-        if v.status == "missing":
-            return []
-        spans = sorted({(doc.windows[k].start_line, doc.windows[k].end_line) for k in v.windows})
+    def _evidence(doc: Document, spans) -> list[Evidence]:
+        """The document's own text of each line span."""
         return [Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in spans]
 
-    def guidance(self, item_id: str, group_id: str | None = None) -> list[Guidance]:
-        """The corpus chunks nearest to the item in its group (`group_id`, the item's own), retrieved
-        from the guidance collection when the reviewer starts."""
+    def guidance(self, item_id: str) -> list[Guidance]:
+        """The corpus chunks nearest to the item in its group, retrieved from the guidance
+        collection when the reviewer starts."""
         return self._guidance.get(item_id, [])
 
     def _pitfalls(self, doc: Document) -> list[PitfallFinding]:
         out = []
         for finding in find_pitfalls(doc, {p.id for p in self.rubric.pitfalls}):
             pitfall = self.rubric.pitfall(finding.pitfall)
-            spans = sorted({(doc.windows[k].start_line, doc.windows[k].end_line) for k in finding.windows})
             out.append(PitfallFinding(
                 id=pitfall.id, title=pitfall.title, severity=pitfall.severity,
                 confidence=finding.confidence,
-                evidence=[Evidence(start_line=a, end_line=b, quote=doc.quote(a, b)) for a, b in spans],
+                evidence=self._evidence(doc, doc.spans(finding.windows)),
                 why=self._why.get(pitfall.id, pitfall.title), questions=list(pitfall.questions),
                 guidance=self.guidance(pitfall.id)))
         return out

@@ -152,19 +152,14 @@ def substance_bar(doc: Document, subst: np.ndarray) -> float:
     return STRICT_SUBSTANTIVE if placeholders >= PLACEHOLDER_SHARE else SUBSTANTIVE
 
 
-def has_evidence(feats: np.ndarray, bar: float) -> np.ndarray:
-    """Per item, whether any window backs it: a keyword with substance, or a close anchor match."""
-    feats = np.atleast_2d(feats)
-    sim_needed = STRICT_EVIDENCE_SIM if bar >= STRICT_SUBSTANTIVE else EVIDENCE_SIM
-    return (feats[:, FEATURES.index("kw_sub")] > 0) | (feats[:, FEATURES.index("s_best")] >= sim_needed)
-
-
 def gate(feats: np.ndarray, bar: float, probs: np.ndarray, credits: np.ndarray
          ) -> tuple[np.ndarray, np.ndarray]:
     """P(covered) and expected credit after the evidence rule: covered needs evidence of its own;
     a named-only item keeps at most NAMED_ONLY_CREDIT; an item never mentioned gets zero."""
     feats = np.atleast_2d(feats)
-    evidence = has_evidence(feats, bar)
+    sim_needed = STRICT_EVIDENCE_SIM if bar >= STRICT_SUBSTANTIVE else EVIDENCE_SIM
+    # Evidence of its own: a keyword in a substantive window, or a close anchor match.
+    evidence = (feats[:, FEATURES.index("kw_sub")] > 0) | (feats[:, FEATURES.index("s_best")] >= sim_needed)
     named = feats[:, FEATURES.index("kw_weak")] > 0
     capped = np.where(named, np.minimum(credits, NAMED_ONLY_CREDIT), 0.0)
     return np.where(evidence, probs, 0.0), np.where(evidence, credits, capped)
@@ -219,8 +214,8 @@ class LocalScorer:
         return (self._tfidf.transform(texts) @ self._item_terms).toarray()
 
     def features(self, sim: np.ndarray, subst: np.ndarray, hits: list[list[set[str]]],
-                 lex: np.ndarray, bar: float = SUBSTANTIVE) -> np.ndarray:
-        """items x FEATURES for one document."""
+                 lex: np.ndarray, bar: float, found: np.ndarray) -> np.ndarray:
+        """items x FEATURES for one document; `found`: items x windows, keywords found (<= 2)."""
         n_items = len(self.items)
         rows = np.zeros((n_items, len(FEATURES)), dtype=np.float64)
         if self.model:
@@ -238,7 +233,7 @@ class LocalScorer:
         best = np.argmax(s_good, axis=0)  # per item, its closest substantive window
         at_best, top = sim[best, idx], others[best, -1]
         second = np.where(top == at_best, others[best, -2], top) if n_items > 1 else 0.0
-        named = np.array([[bool(h) for h in per_item] for per_item in hits], dtype=bool).T
+        named = found.T > 0
         with_kw = good[:, None] & named
         kw_good, kw_weak = np.zeros(n_items), np.zeros(n_items)
         for j in np.flatnonzero(named.any(axis=0)):  # keyword sets only where a keyword is
@@ -270,7 +265,7 @@ class LocalScorer:
         hits = self.keyword_hits(texts)
         found = np.array([[min(len(h), 2) for h in per_item] for per_item in hits], dtype=np.float64)
         bar = substance_bar(doc, subst)
-        feats = self.features(sim, subst, hits, self.lexical(texts), bar)
+        feats = self.features(sim, subst, hits, self.lexical(texts), bar, found)
         probs = self.model.probability(feats) if self.model else np.clip(feats[:, 0], 0, 1)
         credits = self.model.credit(feats) if self.model else probs
         probs, credits = gate(feats, bar, probs, credits)

@@ -12,10 +12,11 @@ import hmac
 import re
 import secrets
 
+from app.slack import EVENTS_PATH
+
 HASH_PREFIX = "sha256:"
 _HEX = re.compile(r"[0-9a-f]{64}")
 PUBLIC_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-SLACK_PATH = "/slack/events"  # authenticated by Slack's signature instead
 
 
 def hash_key(key: str) -> str:
@@ -79,7 +80,7 @@ class KeyRing:
 
 def needs_auth(path: str, metrics_require_auth: bool) -> bool:
     """Whether a path is behind the bearer check when keys are configured."""
-    if path in PUBLIC_PATHS or path == SLACK_PATH:
+    if path in PUBLIC_PATHS or path == EVENTS_PATH:  # Slack authenticates by its signature
         return False
     if path == "/metrics":
         return metrics_require_auth

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from app import reviewer as reviewer_module
 from app.config import get_settings
 from app.document import parse_document
-from app.scorer import FEATURES, WEIGHTS_FILE, gate
+from app.scorer import FEATURES, WEIGHTS_FILE, ScorerModel, gate
 from app.service import build_reviewer
 
 
@@ -71,18 +71,14 @@ def fit(rows, c):
     binary = LogisticRegression(C=c, max_iter=2000).fit(z, np.concatenate([r[2] for r in rows]))
     classes = np.concatenate([[CREDIT_CLASS[s] for s in r[3]] for r in rows])
     credit = LogisticRegression(C=c, max_iter=3000).fit(z, classes)
-    return {"mean": mean, "std": std, "coef": binary.coef_[0], "intercept": float(binary.intercept_[0]),
-            "credit_coef": credit.coef_, "credit_intercept": credit.intercept_}
+    return ScorerModel(mean, std, binary.coef_[0], float(binary.intercept_[0]), covered_at=0.0,
+                       partial_at=PARTIAL_CREDIT, priors={}, credit_coef=credit.coef_,
+                       credit_intercept=credit.intercept_)
 
 
-def predict(params, row):
+def predict(model: ScorerModel, row):
     """Held-out probability of covered and expected credit, both gated by evidence."""
-    z = (row[1] - params["mean"]) / params["std"]
-    p = 1 / (1 + np.exp(-(z @ params["coef"] + params["intercept"])))
-    logits = z @ params["credit_coef"].T + params["credit_intercept"]
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    e /= e.sum(axis=1, keepdims=True)
-    return gate(row[1], row[4], p, e[:, 2] + 0.5 * e[:, 1])
+    return gate(row[1], row[4], model.probability(row[1]), model.credit(row[1]))
 
 
 def evaluate(reviewer, docs, rows, held_out, covered_at):
@@ -128,15 +124,14 @@ def main() -> None:
     for key, value in figures.items():
         print(f"  {key:14} {value:.3f}")
     table = priors(rows)
-    params = fit(with_priors(rows, table), args.C)
-    for name, w in zip(FEATURES, params["coef"]):
+    model = fit(with_priors(rows, table), args.C)
+    for name, w in zip(FEATURES, model.coef):
         print(f"  coef {name:10} {w:+.3f}")
     if not args.dry_run:
         WEIGHTS_FILE.write_text(json.dumps({
-            "features": list(FEATURES), "mean": params["mean"].tolist(), "std": params["std"].tolist(),
-            "coef": params["coef"].tolist(), "intercept": params["intercept"],
-            "credit_coef": params["credit_coef"].tolist(),
-            "credit_intercept": params["credit_intercept"].tolist(),
+            "features": list(FEATURES), "mean": model.mean.tolist(), "std": model.std.tolist(),
+            "coef": model.coef.tolist(), "intercept": model.intercept,
+            "credit_coef": model.credit_coef.tolist(), "credit_intercept": model.credit_intercept.tolist(),
             "covered_at": float(covered_at), "partial_at": PARTIAL_CREDIT,
             "C": args.C, "fitted_on": "shared/eval/dev", "priors": table,
         }, indent=2) + "\n")

@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,30 +27,14 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from speed import EDIT_AT, design, marker
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
+from labels import ROOT
+from speed import EDIT_AT, design, free_port, marker, pct
 
 class Documents:
     """The mix: repeated designs from a pool, edited ones (one new line), unseen ones."""
 
     def __init__(self, pool: int, unseen: float, edited: float, seed: int) -> None:
-        template = design("MARKERWORD")  # reads the corpus once: never inside the timed loop
-        self.make = lambda word: template.replace("MARKERWORD", word)
+        self.make = design
         self.pool = [self.make(marker(10_000 + k)) for k in range(pool)]
         self.unseen, self.edited = unseen, edited
         self.rng = random.Random(seed)

@@ -29,9 +29,7 @@ def item_figures(reviewer) -> dict:
         started = time.perf_counter()
         review = reviewer.review(d.text, title=d.name)
         seconds = time.perf_counter() - started
-        got = {i.id: i.status for s in review.stages for i in s.items}
-        got.update({i.id: i.status for i in review.topic_items})
-        reviewed.append((d, got, review))
+        reviewed.append((d, _statuses(review, lambda i: i.status), review))
         rows.append((d.name, review.overall.score, review.overall.verdict,
                      sorted(d.label.get("topics", [])), sorted(t.id for t in review.topics), seconds))
     return {**_figures(reviewer, reviewed), "rows": rows}

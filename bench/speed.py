@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -25,11 +26,15 @@ from app.corpus import read_corpus
 from app.service import build_reviewer, ingest
 
 
+@cache
+def _stage_files() -> tuple:
+    return tuple(f for f in read_corpus(ROOT / "corpus") if f.meta.get("kind") == "stage")
+
+
 def design(run: str) -> str:
     """A ~2,000-word design assembled from the corpus examples; `run` (one word) makes every line new."""
     lines, words = ["# Design under test", ""], 4
-    stages = [f for f in read_corpus(ROOT / "corpus") if f.meta.get("kind") == "stage"]
-    for f in stages:
+    for f in _stage_files():
         lines += ["", f"## {f.meta['title']}", ""]
         for item in f.meta["items"]:
             for anchor in item.get("anchors", [])[:3]:
@@ -45,6 +50,8 @@ EDIT_AT = "## Problem formulation\n"
 
 
 def pct(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 

@@ -194,16 +194,17 @@ def test_stored_reviews_survive_a_killed_server(settings, ingested, tmp_path, ba
 
 
 def test_a_review_stored_in_an_older_shape_is_a_miss_not_an_error(store, sample):
+    old_key, new_key = f"old-{uuid.uuid4().hex}", f"new-{uuid.uuid4().hex}"  # the PostgreSQL db persists
     old = sample.model_dump(mode="json")
     old["id"] = uuid.uuid4().hex
     del old["overall"]  # a shape this version cannot read
     store._execute("INSERT INTO reviews (id, created_at, document_sha256, cache_key, degraded, body) "
                    "VALUES (?, ?, ?, ?, ?, ?)",
-                   (old["id"], "2099-01-01T00:00:00+00:00", sample.document.sha256, "old-key", 0,
+                   (old["id"], "2099-01-01T00:00:00+00:00", sample.document.sha256, old_key, 0,
                     json.dumps(old)), fetch=False)
     assert store.get(old["id"]) is None
-    assert store.find_cached("old-key") is None
+    assert store.find_cached(old_key) is None
     kept = copy_of(sample)
-    store.put(kept, "new-key")
+    store.put(kept, new_key)
     assert kept in store.history(sample.document.sha256, 100, 0).reviews
-    assert store.find_cached("new-key") == kept
+    assert store.find_cached(new_key) == kept

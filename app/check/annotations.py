@@ -42,7 +42,7 @@ def workflow_command(level: str, message: str, file: str | None = None, line: in
 def _annotation_text(f: Finding) -> str:
     ask = f" Ask: {f.questions[0]}" if f.questions else ""
     state = " (fails the check)" if f.failing else ""
-    return " ".join(f.message.split()) + ask + state
+    return f.one_line + ask + state
 
 
 def _github_document(d: DocumentResult) -> list[str]:

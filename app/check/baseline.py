@@ -7,9 +7,10 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Protocol
 
-from app.check.findings import RANK, Previous
+from app.check.findings import Previous
 from app.check.paths import DocumentPath
 from app.errors import UserError
+from app.review import SEVERITY_RANK
 
 Reviewer = Callable[[bytes, DocumentPath], "Previous | None"]
 
@@ -77,7 +78,7 @@ class FileBaseline:
 def _previous(document: dict) -> Previous:
     severities = {}
     for f in document["findings"]:
-        if f["severity"] not in RANK:
+        if f["severity"] not in SEVERITY_RANK:
             raise ValueError(f"unknown severity {f['severity']!r}")
         severities[str(f["key"])] = f["severity"]
     return Previous(severities, float(document["overall"]["score"]))

@@ -15,7 +15,6 @@ from app.check.waivers import Waiver, WaiverProblem, find_waiver
 from app.review import SEVERITY_RANK, Gap, ItemResult, Review
 from app.rubric import Rubric
 
-RANK = SEVERITY_RANK
 THRESHOLD = "threshold"
 
 
@@ -42,6 +41,11 @@ class Finding:
         return self.locations[0][0]
 
     @property
+    def one_line(self) -> str:
+        """The message with its whitespace folded, for one-line outputs."""
+        return " ".join(self.message.split())
+
+    @property
     def end_line(self) -> int:
         return self.locations[0][1]
 
@@ -64,6 +68,7 @@ class GroupCheck:
     minimum: float | None = None
     required: bool = False
     excluded: str | None = None  # disabled | waived
+    covered_share: float | None = None  # a stage's, as the overall score counts it
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,10 @@ def _active(items: list[ItemResult], group: str, policy: Policy, waivers: list[W
     return [i for i in items if i.id not in policy.disabled and not find_waiver(waivers, i.id, group)]
 
 
-def _score(items: list[ItemResult], policy: Policy) -> float:
+def _score(items: list[ItemResult], policy: Policy, value) -> float:
+    """The weighted mean of value(item) under the policy's weights."""
     weights = [policy.weights.get(i.id, i.weight) for i in items]
-    return sum(i.credit * w for i, w in zip(items, weights)) / sum(weights)
+    return sum(value(i) * w for i, w in zip(items, weights)) / sum(weights)
 
 
 def _groups(review: Review, rubric: Rubric, policy: Policy, waivers: list[Waiver]) -> list[GroupCheck]:
@@ -123,10 +129,15 @@ def _groups(review: Review, rubric: Rubric, policy: Policy, waivers: list[Waiver
         changed = len(active) != len(items) or any(i.id in policy.weights for i in active)
         enabled = stage.id not in policy.disabled and any(i.id not in policy.disabled for i in items)
         excluded = "disabled" if not enabled else (None if active else "waived")
-        score = stage.score if not changed else (_score(active, policy) if active else 0.0)
+        if not changed:
+            score, covered = stage.score, stage.covered_share
+        else:
+            score = _score(active, policy, lambda i: i.credit) if active else 0.0
+            covered = _score(active, policy, lambda i: i.p_covered or 0.0) if active else 0.0
         out.append(GroupCheck(stage.id, stage.title, "stage", round(score, 4),
                               sum(i.status == "covered" for i in active), len(active),
-                              policy.stage_min.get(stage.id), stage.id in policy.require_stages, excluded))
+                              policy.stage_min.get(stage.id), stage.id in policy.require_stages, excluded,
+                              None if covered is None else round(covered, 4)))
     for topic in review.topics:
         active = _active(by_group.get(topic.id, []), topic.id, policy, waivers)
         out.append(GroupCheck(topic.id, topic.title, "topic", None,
@@ -141,7 +152,9 @@ def _overall(review: Review, groups: list[GroupCheck]) -> tuple[float, str]:
         return review.overall.score, review.overall.verdict
     from app.reviewer import verdict  # the reviewer's own scale (a heavy import, needed only here)
 
-    kept = [(g.score, originals[g.id].weight) for g in stages if g.excluded is None]
+    # The reviewer's overall: the stage-weighted mean of the covered shares.
+    kept = [(g.covered_share if g.covered_share is not None else g.score, originals[g.id].weight)
+            for g in stages if g.excluded is None]
     total = sum(w for _, w in kept)
     score = round(sum(s * w for s, w in kept) / total, 4) if total else 0.0
     return score, verdict(score)
@@ -272,7 +285,7 @@ def compare(result: DocumentResult, previous: Previous | None, policy: Policy) -
     result.baseline, result.baseline_score = "compared", previous.score
     for f in result.findings:
         old = previous.severities.get(f.key)
-        f.baseline_state = "unchanged" if old and RANK[old] >= RANK[f.severity] else "new"
+        f.baseline_state = "unchanged" if old and SEVERITY_RANK[old] >= SEVERITY_RANK[f.severity] else "new"
     drop = previous.score - result.score
     if drop > policy.max_drop + 1e-9:
         finding = _threshold("threshold:drop", "design-review/score-drop", "Overall score dropped",

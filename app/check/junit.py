@@ -25,7 +25,7 @@ def _cases(d: DocumentResult) -> list[tuple[str, str, str | None]]:
 
 
 def _line(f: Finding) -> str:
-    return f"L{f.line} {f.rule} [{tags(f)}]: {' '.join(f.message.split())}"
+    return f"L{f.line} {f.rule} [{tags(f)}]: {f.one_line}"
 
 
 def _case(suite: ET.Element, d: DocumentResult, gid: str, name: str, skipped: str | None) -> str:

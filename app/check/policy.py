@@ -15,7 +15,6 @@ from app.review import SEVERITY_RANK
 from app.rubric import Rubric
 
 CONFIG_NAME = ".design-review.toml"
-FAIL_ON = ("critical", "warning", "none")
 Score = Annotated[float, Field(ge=0, le=1)]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic_core import to_json
 
-from app.check.findings import RANK, DocumentResult, Finding
+from app.check.findings import DocumentResult, Finding
 from app.check.runner import CheckReport
+from app.review import SEVERITY_RANK
 
 _TEXT_WIDTH = 180
 
@@ -18,7 +19,7 @@ def pretty_json(body: object) -> str:
 
 def ordered(findings: list[Finding]) -> list[Finding]:
     """Failing first, then by severity, then by line."""
-    return sorted(findings, key=lambda f: (not f.failing, -RANK[f.severity], f.line, f.rule))
+    return sorted(findings, key=lambda f: (not f.failing, -SEVERITY_RANK[f.severity], f.line, f.rule))
 
 
 def outcome(report: CheckReport) -> str:
@@ -77,7 +78,7 @@ def render_text(report: CheckReport) -> str:
             continue
         out.append(f"{d.status.upper():5} {d.path}  {_doc_head(d)}")
         for f in ordered(d.failing):
-            out.append(_clip(f"  L{f.line:<5} {f.rule} [{tags(f)}] {' '.join(f.message.split())}", _TEXT_WIDTH))
+            out.append(_clip(f"  L{f.line:<5} {f.rule} [{tags(f)}] {f.one_line}", _TEXT_WIDTH))
         for w in d.waivers:
             out.append(f"  waived {', '.join(w.ids)} (line {w.line}): {w.reason or 'no reason given'}")
     out += [f"note: {n}" for n in report.notes]
@@ -87,7 +88,7 @@ def render_text(report: CheckReport) -> str:
 
 def _md_finding(f: Finding) -> str:
     where = f"L{f.line}" + (f"-{f.end_line}" if f.end_line != f.line else "")
-    return f"- **{where}** `{f.rule}` ({tags(f)}): {' '.join(f.message.split())}"
+    return f"- **{where}** `{f.rule}` ({tags(f)}): {f.one_line}"
 
 
 def _md_document(d: DocumentResult) -> list[str]:

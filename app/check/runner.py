@@ -59,7 +59,7 @@ class Checker:
     def judge(self, data: bytes, doc: DocumentPath) -> DocumentResult:
         """Review one document's bytes and evaluate the review; raises DesignReviewError."""
         text = decode_document(data)
-        review = self.source.review(data, doc.fmt, self.policy.topics_on)
+        review = self.source.review(text, doc.fmt, self.policy.topics_on)
         waivers, problems = parse_waivers(text, self._known)
         return evaluate(doc.display, review, self.source.rubric, self.policy, waivers, problems)
 

@@ -65,7 +65,7 @@ def _location(path: str, start: int, end: int | None = None) -> dict:
 def _result(path: str, f: Finding, index: dict[str, int]) -> dict:
     ask = "\n".join(f"- {q}" for q in f.questions)
     result = {"ruleId": f.rule, "ruleIndex": index[f.rule], "level": LEVEL[f.severity],
-              "message": {"text": " ".join(f.message.split()) + (f"\nQuestions:\n{ask}" if ask else "")},
+              "message": {"text": f.one_line + (f"\nQuestions:\n{ask}" if ask else "")},
               "locations": [_location(path, *f.locations[0])],
               "partialFingerprints": {
                   "designReviewKey/v1": hashlib.sha256(f"{path}\0{f.key}".encode()).hexdigest()[:32]},

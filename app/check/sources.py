@@ -43,7 +43,7 @@ class Source(Protocol):
     rubric: Rubric
     info: ToolInfo
 
-    def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review: ...
+    def review(self, data: bytes | str, fmt: str, topics_on: frozenset[str]) -> Review: ...
 
 
 class LocalSource:
@@ -53,10 +53,12 @@ class LocalSource:
         """`reviewer`: one already built for these settings (a server process, a benchmark, tests)."""
         self.settings = settings
         self.backend = backend
-        files = read_corpus(settings.corpus_dir)
-        self.rubric = build_rubric(files)
-        self.info = ToolInfo(__version__, "local", self.rubric.version, corpus_version(files),
-                             "not loaded", "in-process")
+        if reviewer is not None:
+            self.rubric, version = reviewer.rubric, reviewer.corpus_version
+        else:  # read now, so that the policy is checked against it before the model loads
+            files = read_corpus(settings.corpus_dir)
+            self.rubric, version = build_rubric(files), corpus_version(files)
+        self.info = ToolInfo(__version__, "local", self.rubric.version, version, "not loaded", "in-process")
         self._reviewer = reviewer
 
     @property
@@ -67,7 +69,7 @@ class LocalSource:
             self._reviewer = build_reviewer(self.settings, ingest_if_empty=True)
         return self._reviewer
 
-    def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review:
+    def review(self, data: bytes | str, fmt: str, topics_on: frozenset[str]) -> Review:
         review = self.reviewer.review(data, None, fmt, topics=topics_on, backend=self.backend)
         self.info.note(review)
         return review
@@ -134,7 +136,7 @@ class ServerSource:
         except ValueError:
             raise DependencyError(f"{method} {self.url}{path} did not answer with JSON") from None
 
-    def review(self, data: bytes, fmt: str, topics_on: frozenset[str]) -> Review:
+    def review(self, data: bytes | str, fmt: str, topics_on: frozenset[str]) -> Review:
         from app.document import decode_document
 
         text = decode_document(data)  # refuse what is not text before it travels

@@ -67,18 +67,17 @@ def estimate_tokens(text: str) -> int:
 class LLMScorer:
     """Judges a document's items with an OpenAI-compatible model and merges with the local verdicts."""
 
-    def __init__(self, settings: Settings, rubric_version: str, corpus_version: str,
-                 guidance: Callable[[str, str], list[Guidance]], client: LLMClient | None = None) -> None:
+    def __init__(self, settings: Settings, guidance: Callable[[str], list[Guidance]],
+                 client: LLMClient | None = None) -> None:
         self.settings = settings
         self.prompt = load_prompt("review")
         self.client = client or LLMClient(settings)
         self.cache = AnswerCache(settings.llm_cache_dir)
-        self._versions = {"rubric": rubric_version, "corpus": corpus_version, "prompt": self.prompt.version}
         self._guidance = guidance
-
-    @property
-    def model(self) -> str:
-        return self.client.model
+        # Everything an answer depends on besides the messages themselves.
+        self.version = cache_key(prompt=self.prompt.version, model=self.client.model,
+                                 mode=self.client.mode, base_url=settings.llm_base_url,
+                                 temperature=settings.llm_temperature, seed=settings.llm_seed)
 
     def judge(self, doc: Document, groups: list[Group], local: dict[str, LocalView],
               use_cache: bool = True) -> LLMOutcome:
@@ -94,7 +93,7 @@ class LLMScorer:
             return LLMOutcome(degraded_reason=(
                 f"token ceiling: this review needs about {needed} tokens in {len(calls)} call(s), over "
                 f"the ceiling of {self.settings.llm_token_ceiling} (DESIGN_REVIEW_LLM_TOKEN_CEILING)"))
-        results = self._run(doc, calls, use_cache)
+        results = self._run(calls, use_cache)
         usage = self._usage(results)
         failed = [r.problem for r in results if r.problem]
         if failed:
@@ -133,7 +132,7 @@ class LLMScorer:
         limit = self.settings.llm_guidance_chars
         items = []
         for item in group.items:
-            found = self._guidance(item.id, group.id) if limit else []
+            found = self._guidance(item.id) if limit else []
             text = " ".join(found[0].text.split())[:limit] if found else ""
             items.append({"id": item.id, "title": item.title, "guidance": text})
         return {"id": group.id, "title": group.title, "items": items}
@@ -145,21 +144,20 @@ class LLMScorer:
         estimate = sum(estimate_tokens(m["content"]) for m in messages)
         return Call(messages, ids, max_tokens, estimate)
 
-    def _run(self, doc: Document, calls: list[Call], use_cache: bool) -> list[CallResult]:
+    def _run(self, calls: list[Call], use_cache: bool) -> list[CallResult]:
         """Every call concurrently; whatever is not back by the deadline makes the review time out."""
         deadline = time.monotonic() + self.settings.llm_deadline_s
         pool = ThreadPoolExecutor(max_workers=min(len(calls), self.settings.llm_concurrency),
                                   thread_name_prefix="llm-call")
-        futures = [pool.submit(self._ask, doc, c, deadline, use_cache) for c in calls]
+        futures = [pool.submit(self._ask, c, deadline, use_cache) for c in calls]
         _, late = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 0.25)
         pool.shutdown(wait=False, cancel_futures=True)
         timeout = f"timeout: no answer within the {self.settings.llm_deadline_s:g} s deadline"
         return [CallResult(problem=timeout) if f in late else f.result() for f in futures]
 
-    def _ask(self, doc: Document, call: Call, deadline: float, use_cache: bool) -> CallResult:
-        key = cache_key(doc=doc.sha256, **self._versions, model=self.client.model, mode=self.client.mode,
-                        base_url=self.settings.llm_base_url, temperature=self.settings.llm_temperature,
-                        seed=self.settings.llm_seed, items=call.item_ids, max_tokens=call.max_tokens)
+    def _ask(self, call: Call, deadline: float, use_cache: bool) -> CallResult:
+        # The rendered messages hold the document, its title, the items and their guidance.
+        key = cache_key(version=self.version, messages=call.messages, max_tokens=call.max_tokens)
         hit = self.cache.get(key) if use_cache else None
         if hit is not None:
             try:
@@ -223,7 +221,6 @@ def local_views(doc: Document, verdicts: dict[str, Verdict], scorer, vectors: np
     views = {}
     for j, item in enumerate(scorer.items):
         v = verdicts[item.id]
-        spans = () if v.status == "missing" else tuple(sorted(
-            {(doc.windows[k].start_line, doc.windows[k].end_line) for k in v.windows}))
+        spans = () if v.status == "missing" else tuple(doc.spans(v.windows))
         views[item.id] = LocalView(v.status, v.credit, spans, lambda j=j: support.lines(j))
     return views

@@ -36,8 +36,7 @@ def mount_slack(app: FastAPI, runtime) -> None:
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
         from app.slack.bot import SlackBot
-        app.state.slack_bot = SlackBot(runtime.settings, runtime)
-        handler = AsyncSlackRequestHandler(app.state.slack_bot.app)
+        handler = AsyncSlackRequestHandler(SlackBot(runtime.settings, runtime).app)
 
     @app.post(EVENTS_PATH, tags=["slack"], summary="Slack events and the /design-review command")
     async def slack_events(request: Request) -> Response:

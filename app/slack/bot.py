@@ -186,8 +186,8 @@ class SlackBot:
             return await self.slack_file(source.value, channel)
         if source.kind == "url":
             data = await download(source.value, self.settings.max_document_bytes)
-            return Design(data, None, doc_format(name_of(source.value)))
-        return Design(source.value, None, "markdown")
+            return Design(data, doc_format(name_of(source.value)))
+        return Design(source.value, "markdown")
 
     async def slack_file(self, file_id: str, channel: str) -> Design:
         """files.info, then the download with the bot token (only ever sent to Slack's own hosts).
@@ -212,7 +212,7 @@ class SlackBot:
         if not self._is_slack_url(url):
             raise UserError(f"the Slack file {file_id} has no download link on Slack's hosts")
         data = await download(url, self.settings.max_document_bytes, {"Authorization": f"Bearer {self.token}"})
-        return Design(data, None, doc_format(file.get("name") or "", file.get("filetype")))
+        return Design(data, doc_format(file.get("name") or "", file.get("filetype")))
 
     def _is_slack_url(self, url: str) -> bool:
         """Slack's own hosts, or the configured Web API's host (a stand-in in tests)."""
@@ -224,7 +224,7 @@ class SlackBot:
     async def review(self, design: Design) -> Review:
         """The review, run in a worker thread so the event loop keeps acknowledging Slack."""
         def run() -> Review:
-            return self.runtime.reviewer().review(design.data, design.title, design.fmt)
+            return self.runtime.reviewer().review(design.data, None, design.fmt)
         return await asyncio.to_thread(run)
 
     # ---- answering

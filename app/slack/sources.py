@@ -37,7 +37,6 @@ class Design:
     """A fetched design, ready for the reviewer."""
 
     data: bytes | str
-    title: str | None
     fmt: str
 
 
