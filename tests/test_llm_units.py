@@ -142,3 +142,8 @@ def test_cache_survives_a_new_process_through_its_folder(tmp_path):
     AnswerCache(tmp_path).put("k", {"text": "{}"})
     assert AnswerCache(tmp_path).get("k") == {"text": "{}"}
     assert AnswerCache(None).get("k") is None
+
+
+def test_a_retry_after_that_is_neither_seconds_nor_a_date_counts_as_absent():
+    assert retry_after({"retry-after": "soon"}) is None
+    assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # a date in the past

@@ -67,8 +67,12 @@ def retry_after(headers) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    except (TypeError, ValueError):  # neither seconds nor a date: as if the server sent none
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 class LLMClient:
