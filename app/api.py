@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.operations import OpsDep
+from app.operations import OpsDep, ReviewerSource
 from app.review import Review
 from app.reviewer import Reviewer
 
@@ -39,22 +39,23 @@ def get_reviewer(request: Request) -> Reviewer:
     return request.app.state.runtime.reviewer()
 
 
-def get_reviewer_later(request: Request) -> Callable[[], Reviewer]:
-    """The reviewer, fetched only when called: a bad request is refused before it waits for one."""
-    return request.app.state.runtime.reviewer
+def get_reviewer_source(request: Request) -> ReviewerSource:
+    """Where the reviewer comes from, asked only when needed: a bad request is refused before it
+    waits for one."""
+    return request.app.state.runtime
 
 
 ReviewerDep = Annotated[Reviewer, Depends(get_reviewer)]
-LaterReviewerDep = Annotated[Callable[[], Reviewer], Depends(get_reviewer_later)]
+ReviewerSourceDep = Annotated[ReviewerSource, Depends(get_reviewer_source)]
 
 
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
-async def create_review(body: ReviewRequest, reviewer: LaterReviewerDep, ops: OpsDep) -> Response:
+async def create_review(body: ReviewRequest, source: ReviewerSourceDep, ops: OpsDep) -> Response:
     """Review a design document, store the review, and return it (from the store when it has one)."""
     # Every option is part of the stored-review key; the backend as resolved (key_for), so
     # "auto", "local" and none name one review on a server without an LLM.
     options = body.model_dump(exclude={"document", "backend"})
-    return await ops.review(reviewer, body.document, options, body.backend,
+    return await ops.review(source, body.document, options, body.backend,
                             lambda r: r.review(body.document, body.title, body.format,
                                                backend=body.backend, memo=False))
 

@@ -44,6 +44,11 @@ class Runtime:
         finally:
             self._ready.set()
 
+    @property
+    def ready(self) -> bool:
+        """Whether loading has ended: `reviewer()` then answers at once, with it or with the error."""
+        return self._ready.is_set()
+
     def reviewer(self, wait: float = 30.0) -> Reviewer:
         self._ready.wait(wait)
         if self._reviewer is None:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Protocol
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -34,6 +34,15 @@ from app.slack import EVENTS_PATH
 from app.storage import ReviewStore, cache_key, open_review_store, redact
 
 log = logging.getLogger("design_review")
+
+
+class ReviewerSource(Protocol):
+    """Where routes get the reviewer: `reviewer()` waits for it while it loads."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    def reviewer(self, wait: float = 30.0) -> Reviewer: ...
 
 
 class Operations:
@@ -79,7 +88,7 @@ class Operations:
             versions["llm"] = reviewer.llm_version()
         return cache_key(sha, options, versions)
 
-    async def review(self, reviewer_later: Callable[[], Reviewer], document: str,
+    async def review(self, source: "ReviewerSource", document: str,
                      options: dict[str, Any], backend: str | None,
                      run: Callable[[Reviewer], Review]) -> Response:
         """A stored review for the same document and options, else a new one, stored before it returns.
@@ -90,8 +99,13 @@ class Operations:
         started = time.perf_counter()
         text = decode_document(document)  # a document over the limits waits for nothing
         check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
-        reviewer = await run_in_threadpool(reviewer_later)
-        key = await run_in_threadpool(self.key_for, reviewer, text, options, backend)
+        # A stored review is the common answer and costs ~1 ms: no hop to a worker thread for
+        # what is quick (a loaded reviewer, the key of a document of normal size).
+        reviewer = source.reviewer(wait=0) if source.ready else await run_in_threadpool(source.reviewer)
+        if len(text) <= _INLINE_KEY_CHARS:
+            key = self.key_for(reviewer, text, options, backend)
+        else:
+            key = await run_in_threadpool(self.key_for, reviewer, text, options, backend)
         hot = self._hot.get(key) or await run_in_threadpool(self._from_store, key)
         if hot is not None:
             self.metrics.observe_review(hot.reviewer, cached=True)
@@ -153,6 +167,7 @@ class HotReviews:
                 self._items.popitem(last=False)
 
 
+_INLINE_KEY_CHARS = 256_000  # hashing this much takes well under a millisecond
 _ELAPSED = re.compile(rb'"elapsed_ms":\d+')  # a key only: quotes inside strings are escaped
 
 

@@ -58,15 +58,19 @@ class Tally:
         self.attempts = Counter()    # status of every try
         self.final = Counter()       # the outcome after retries
         self.first_latency: list[float] = []
+        self.by_kind: dict[str, list[float]] = {}   # first-try latency of 200s, by document kind
         self.ok_latency: list[float] = []   # end to end, successful requests
         self.kinds = Counter()
         self.errors: list[str] = []
+        self.cpu = (0.0, 0.0)                # CPU seconds: server, these clients
 
 
 async def client_loop(url: str, key: str, docs: Documents, tally: Tally, stop: float,
-                      retries: int) -> None:
+                      retries: int, think: float, rng: random.Random) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+        if think:  # clients start at random points of their cycle, not all at once
+            await asyncio.sleep(rng.uniform(0, think))
         while time.monotonic() < stop:
             kind, text = docs.next()
             tally.kinds[kind] += 1
@@ -83,6 +87,8 @@ async def client_loop(url: str, key: str, docs: Documents, tally: Tally, stop: f
                 if attempt == 0:
                     tally.first[status] += 1
                     tally.first_latency.append(time.perf_counter() - t0)
+                    if status == 200:
+                        tally.by_kind.setdefault(kind, []).append(time.perf_counter() - t0)
                 retry_after = response.headers.get("retry-after") if response is not None else None
                 if status in (429, 503) and retry_after and attempt < retries:
                     await asyncio.sleep(min(float(retry_after), 10.0))
@@ -94,16 +100,28 @@ async def client_loop(url: str, key: str, docs: Documents, tally: Tally, stop: f
                 tally.ok_latency.append(time.perf_counter() - started)
             else:
                 tally.errors.append(f"{kind}: {outcome}")
+            if think:
+                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def run_phase(url: str, keys: list[str], clients: int, seconds: float, docs: Documents,
-                    retries: int) -> tuple[Tally, float]:
+                    retries: int, server_pid: int, think: float = 0.0) -> tuple[Tally, float]:
     tally = Tally()
     stop = time.monotonic() + seconds
     started = time.perf_counter()
-    await asyncio.gather(*(client_loop(url, keys[n % len(keys)], docs, tally, stop, retries)
+    server0, client0 = cpu_seconds(server_pid), time.process_time()
+    rng = random.Random(len(keys) * 7919 + clients)
+    await asyncio.gather(*(client_loop(url, keys[n % len(keys)], docs, tally, stop, retries, think, rng)
                            for n in range(clients)))
-    return tally, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    tally.cpu = (cpu_seconds(server_pid) - server0, time.process_time() - client0)
+    return tally, elapsed
 
 
 def report(name: str, tally: Tally, elapsed: float) -> bool:
@@ -121,6 +139,12 @@ def report(name: str, tally: Tally, elapsed: float) -> bool:
           f"p99 {pct(f, .99)*1000:7.1f} ms  max {max(f)*1000 if f else 0:7.1f} ms")
     print(f"end-to-end (200s)  p50 {pct(e, .5)*1000:7.1f} ms  p95 {pct(e, .95)*1000:7.1f} ms  "
           f"p99 {pct(e, .99)*1000:7.1f} ms  max {max(e)*1000 if e else 0:7.1f} ms")
+    for kind, samples in sorted(tally.by_kind.items()):
+        print(f"  {kind:9} (200, first try) p50 {pct(samples, .5)*1000:7.1f} ms  p90 "
+              f"{pct(samples, .9)*1000:7.1f} ms  max {max(samples)*1000:7.1f} ms  (n={len(samples)})")
+    server, clients = tally.cpu
+    print(f"CPU: server {server:.1f} s ({server / elapsed:.2f} cores), clients {clients:.1f} s "
+          f"({clients / elapsed:.2f} cores); {os.cpu_count()} cores on this machine")
     if tally.errors:
         print(f"first errors: {tally.errors[:5]}")
     return errors == 0
@@ -175,6 +199,10 @@ def main() -> int:
     p.add_argument("--unseen", type=float, default=0.01)
     p.add_argument("--edited", type=float, default=0.04)
     p.add_argument("--retries", type=int, default=5)
+    p.add_argument("--think", type=float, default=1.0,
+                   help="mean pause of a client between its requests, s (uniform, 0.5x to 1.5x)")
+    p.add_argument("--saturate", action="store_true",
+                   help="also run the clients with no pause: the throughput ceiling and its latency")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="a server setting, e.g. --set MAX_CONCURRENT_REVIEWS=1 (DESIGN_REVIEW_ is added)")
@@ -198,13 +226,20 @@ def main() -> int:
             print(f"warm-up: {len(docs.pool)} designs reviewed and stored in {asyncio.run(warm(url, keys[0], docs)):.1f} s")
             if not args.burst_only:
                 tally, elapsed = asyncio.run(run_phase(url, keys[:args.clients], args.clients,
-                                                       args.duration, docs, args.retries))
-                ok &= report(f"{args.clients} clients for {args.duration:g} s", tally, elapsed)
+                                                       args.duration, docs, args.retries, proc.pid,
+                                                       args.think))
+                ok &= report(f"{args.clients} clients for {args.duration:g} s, pausing "
+                             f"{args.think:g} s on average between requests", tally, elapsed)
                 p99 = pct(tally.ok_latency, .99)
                 print(f"target: 0 errors, p99 <= 1 s -> {'met' if ok and p99 <= 1.0 else 'NOT met'}")
+            if args.saturate:
+                tally, elapsed = asyncio.run(run_phase(url, keys[:args.clients], args.clients,
+                                                       args.duration, docs, args.retries, proc.pid))
+                report(f"saturation: {args.clients} clients for {args.duration:g} s with no pause",
+                       tally, elapsed)
             if not args.skip_burst:
                 tally, elapsed = asyncio.run(run_phase(url, keys[:args.burst_keys], args.burst_clients,
-                                                       args.burst_duration, docs, 0))
+                                                       args.burst_duration, docs, 0, proc.pid))
                 report(f"burst: {args.burst_clients} clients on {args.burst_keys} keys for "
                        f"{args.burst_duration:g} s, no retries", tally, elapsed)
                 shed = tally.first.get(429, 0) + tally.first.get(503, 0)

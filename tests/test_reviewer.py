@@ -194,3 +194,12 @@ def test_items_only_named_are_at_most_partial_and_unnamed_ones_earn_nothing(revi
     assert review.overall.score < 0.15
     never = [items[i] for i in ("modeling.loss", "data.augmentation", "serving.compression")]
     assert all(i.status == "missing" and i.credit == 0.0 for i in never)
+
+
+def test_a_built_reviewer_runs_blas_on_one_thread(reviewer):
+    """Spinning BLAS helper threads doubled a review's CPU time; build_reviewer turns them off."""
+    from threadpoolctl import threadpool_info
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas, "numpy should load a BLAS library"
+    assert all(pool["num_threads"] == 1 for pool in blas), blas
