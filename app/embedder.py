@@ -127,13 +127,21 @@ _shared: dict[tuple, Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def load_backend(kind: str, threads: int, onnx_dir: Path) -> Backend:
-    """Build the requested backend; 'auto' prefers the int8 ONNX export and falls back to torch."""
+def load_backend(kind: str, threads: int, onnx_dir: Path, in_process: bool = True) -> Backend:
+    """Build the requested backend; 'auto' prefers the int8 ONNX export and falls back to torch.
+
+    `in_process=False` runs the ONNX model in a child process (app/embed_worker.py), as the
+    server does: there the model does not share the interpreter lock with the event loop.
+    """
     path = model_path()
     if kind in ("auto", "onnx"):
         try:
-            from app.onnx_model import OnnxBackend
-            return OnnxBackend.from_package(path, onnx_dir, threads)
+            from app.onnx_model import OnnxBackend, export_model, max_seq_length
+            if in_process:
+                return OnnxBackend.from_package(path, onnx_dir, threads)
+            from app.embed_worker import WorkerBackend
+            return WorkerBackend(export_model(path, onnx_dir), path / "tokenizer.json",
+                                 max_seq_length(path), threads, DIMENSIONS)
         except Exception:
             if kind == "onnx":
                 raise
@@ -141,10 +149,10 @@ def load_backend(kind: str, threads: int, onnx_dir: Path) -> Backend:
 
 
 def get_embedder(kind: str = "auto", threads: int = 2, onnx_dir: Path = Path(".design-review/onnx"),
-                 cache_size: int = 50_000) -> Embedder:
+                 cache_size: int = 50_000, in_process: bool = True) -> Embedder:
     """The process-wide embedder for these settings: the model loads once per process."""
-    key = (kind, threads, str(onnx_dir))
+    key = (kind, threads, str(onnx_dir), in_process)
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = Embedder(load_backend(kind, threads, onnx_dir), cache_size)
+            _shared[key] = Embedder(load_backend(kind, threads, onnx_dir, in_process), cache_size)
         return _shared[key]

@@ -26,6 +26,8 @@ class Runtime:
     """Loads the reviewer in the background so the server answers /healthz while it warms up."""
 
     def __init__(self, settings: Settings) -> None:
+        if settings.embedding_process == "auto":  # the server: the model in a process of its own
+            settings = settings.model_copy(update={"embedding_process": "on"})
         self.settings = settings
         self._reviewer: Reviewer | None = None
         self.error: str | None = None

@@ -193,32 +193,41 @@ class OnnxBackend:
         a text always gets the same vector, cached or not, and nothing is padded.
         """
         encodings = self._tokenizer.encode_batch(texts)
-        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        # Every input is built here, before the sessions start: a session thread then needs the
+        # GIL only to enter and leave `run`. A thread that waits for the GIL waits up to the
+        # interpreter's switch interval whenever another thread runs Python (the event loop, a
+        # review), and ~125 runs per design made that wait longer than the model's own work.
+        feeds = [self._feed(e) for e in encodings]
+        hidden: list = [None] * len(texts)
         # Longest first, each session taking the next text when it is free: the cores finish
         # together. Which session embeds a text does not change its vector.
-        queue = iter(sorted(range(len(texts)), key=lambda r: -len(encodings[r].ids)))
+        order = sorted(range(len(texts)), key=lambda r: -len(encodings[r].ids))
+        queue = iter(order)
         lock = threading.Lock()
 
         def work(session) -> None:
+            run = session.run
             while True:
                 with lock:
                     row = next(queue, None)
                 if row is None:
                     return
-                vectors[row] = self._embed_one(session, encodings[row])
+                hidden[row] = run(None, feeds[row])[0]
 
         if self._pool is None or len(texts) < 2:
             work(self._sessions[0])
         else:
             for done in [self._pool.submit(work, s) for s in self._sessions]:
                 done.result()
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, states in enumerate(hidden):  # mean-pooled and L2-normalised
+            pooled = states[0].mean(axis=0)
+            vectors[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
         return vectors
 
-    def _embed_one(self, session, encoding) -> np.ndarray:
-        """One text, one run: mean-pooled and L2-normalised."""
+    def _feed(self, encoding) -> dict[str, np.ndarray]:
+        """The model's inputs for one text, unpadded."""
         feed = {"input_ids": np.array([encoding.ids], dtype=np.int64),
                 "attention_mask": np.ones((1, len(encoding.ids)), dtype=np.int64),
                 "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
-        hidden = session.run(None, {n: v for n, v in feed.items() if n in self._inputs})[0]
-        pooled = hidden[0].mean(axis=0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        return {n: v for n, v in feed.items() if n in self._inputs}

@@ -19,7 +19,8 @@ def store_for(settings: Settings) -> Store:
 
 def embedder_for(settings: Settings):
     return get_embedder(settings.embedding_backend, settings.embedding_threads,
-                        settings.onnx_cache_dir, settings.embedding_cache_size)
+                        settings.onnx_cache_dir, settings.embedding_cache_size,
+                        in_process=settings.embedding_process != "on")
 
 
 def ingest(settings: Settings, progress: bool = True) -> IngestReport:

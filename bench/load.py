@@ -6,10 +6,19 @@ repeated ~2,000-word designs (a pool warmed before the clock starts, as in a ste
 re-reviews unchanged designs), designs with one section edited, and unseen designs (every line
 new). A client honours Retry-After on 429/503 and retries (up to --retries times); the script
 prints first-try status counts, final outcomes, throughput and latency percentiles of the first
-try and end to end (retry waits included), and after the burst a health check and one review.
+try and end to end (retry waits included), latency per kind of document, the CPU time of the
+server and of the clients, and after the burst a health check and one review.
 
-Usage: python bench/load.py [--clients 50 --duration 60] [--burst-clients 200 --burst-duration 20]
-       [--unseen 0.01 --edited 0.04] [--skip-burst | --burst-only]
+Each of the 50 clients pauses between its requests (1 s on average, uniform from 0.5x to 1.5x;
+--think), as a person or a CI job does: 50 clients then ask for about 45 reviews a second, under
+what the two cores can serve, and 200 clients (the burst, which does not pause) ask for more.
+Clients that never pause saturate the machine whatever their number: the throughput is then the
+ceiling and, by Little's law, the mean latency is clients / throughput. `--saturate` adds that run
+(the same 50 clients with no pause) and prints its figures.
+
+Usage: python bench/load.py [--clients 50 --duration 60 --think 1] [--saturate]
+       [--burst-clients 200 --burst-duration 20] [--unseen 0.01 --edited 0.04]
+       [--skip-burst | --burst-only]
 """
 
 from __future__ import annotations
@@ -105,9 +114,28 @@ async def client_loop(url: str, key: str, docs: Documents, tally: Tally, stop: f
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process and its live children (the embedding process),
+    from /proc (Linux)."""
+    total = 0.0
+    for proc in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            found += [kid, *_children(kid)]
+    return found
 
 
 async def run_phase(url: str, keys: list[str], clients: int, seconds: float, docs: Documents,
@@ -143,7 +171,7 @@ def report(name: str, tally: Tally, elapsed: float) -> bool:
         print(f"  {kind:9} (200, first try) p50 {pct(samples, .5)*1000:7.1f} ms  p90 "
               f"{pct(samples, .9)*1000:7.1f} ms  max {max(samples)*1000:7.1f} ms  (n={len(samples)})")
     server, clients = tally.cpu
-    print(f"CPU: server {server:.1f} s ({server / elapsed:.2f} cores), clients {clients:.1f} s "
+    print(f"CPU: server and its embedding process {server:.1f} s ({server / elapsed:.2f} cores), clients {clients:.1f} s "
           f"({clients / elapsed:.2f} cores); {os.cpu_count()} cores on this machine")
     if tally.errors:
         print(f"first errors: {tally.errors[:5]}")

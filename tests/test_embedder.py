@@ -43,3 +43,62 @@ def test_related_texts_are_closer_than_unrelated_ones(reviewer):
         "Thumbnails are resized to 224 pixels before the image classifier runs.",
     ])
     assert float(a @ b) > float(a @ c) + 0.2
+
+
+# The embedding process (app/embed_worker.py), as the server runs it.
+
+def _worker(settings):
+    from app.embedder import load_backend
+    return load_backend(settings.embedding_backend, 2, settings.onnx_cache_dir, in_process=False)
+
+
+def test_the_embedding_process_gives_the_same_vectors_bit_for_bit(reviewer, settings):
+    worker = _worker(settings)
+    try:
+        texts = [condense(t) for t in TEXTS]
+        assert np.array_equal(worker.encode(texts), reviewer.embedder.backend.encode(texts))
+        assert worker.encode([]).shape == (0, DIMENSIONS)
+    finally:
+        worker.close()
+
+
+def test_a_dead_embedding_process_is_started_again(settings):
+    import os
+    import signal
+
+    worker = _worker(settings)
+    try:
+        before = worker.encode([TEXTS[0]])
+        first = worker.pid
+        os.kill(first, signal.SIGKILL)
+        os.waitpid(first, 0)
+        again = worker.encode([TEXTS[0]])  # the call that finds it dead starts a new one
+        assert worker.pid != first
+        assert np.array_equal(before, again)
+    finally:
+        worker.close()
+
+
+def test_the_embedding_process_answers_a_bad_request_with_an_error_and_goes_on(settings):
+    import subprocess
+    import sys
+
+    from app.embed_worker import read_frame, write_frame
+    from app.embedder import model_path
+    from app.onnx_model import export_model, max_seq_length
+
+    path = model_path()
+    args = [str(export_model(path, settings.onnx_cache_dir)), str(path / "tokenizer.json"),
+            str(max_seq_length(path)), "1"]
+    child = subprocess.Popen([sys.executable, "-m", "app.embed_worker", *args],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        write_frame(child.stdin, b"not json")
+        reply = read_frame(child.stdout)
+        assert reply[:1] == b"e" and b"JSONDecodeError" in reply
+        write_frame(child.stdin, b'["the model is retrained weekly"]')
+        reply = read_frame(child.stdout)
+        assert reply[:1] == b"v" and len(reply) == 1 + 4 * DIMENSIONS
+    finally:
+        child.stdin.close()
+        assert child.wait(timeout=30) == 0  # stdin closed: the child ends by itself
