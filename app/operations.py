@@ -25,7 +25,7 @@ from app import __version__
 from app.config import Settings
 from app.document import check_limits, decode_document
 from app.guard import Guard
-from app.limits import Refused, ReviewSlots, TokenBucket
+from app.limits import LineMemory, Refused, ReviewSlots, TokenBucket
 from app.observability import Metrics, configure_logging
 from app.review import Review, ReviewerInfo
 from app.reviewer import Reviewer
@@ -58,6 +58,7 @@ class Operations:
         self.metrics.in_flight.set_function(lambda: self.slots.in_flight)
         self._store: ReviewStore | None = None
         self._hot = HotReviews(settings.review_cache_size)
+        self._lines = LineMemory()
 
     def start(self) -> None:
         """Open the review database and create its schema."""
@@ -114,6 +115,7 @@ class Operations:
 
         def work() -> tuple[Review, bytes]:
             review = run(reviewer)
+            self._lines.remember(text)
             body = review.model_dump_json()
             self.store.put_json(review, key, body)  # stored before anyone sees it
             if not review.reviewer.degraded:
@@ -121,7 +123,7 @@ class Operations:
             return review, body.encode("utf-8")
 
         try:
-            review, body = await self.slots.run(work)
+            review, body = await self.slots.run(work, cost=self._lines.expected_seconds(text))
         except Refused as exc:
             self.metrics.refused.labels(exc.reason).inc()
             raise

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import threading
 import time
 import uuid
 
@@ -10,7 +12,7 @@ import httpx
 import pytest
 
 from app.config import get_settings
-from app.limits import TokenBucket
+from app.limits import LineMemory, ReviewSlots, TokenBucket
 from helpers import ONNX_DIR, read_fixture
 from servers import thread_server
 
@@ -29,6 +31,71 @@ def test_a_bucket_forgets_the_oldest_callers_past_its_size():
     for caller in "abc":
         bucket.take(caller, now=0.0)
     assert bucket.take("a", now=0.0) == 0  # "a" was forgotten, so it starts full again
+
+
+def test_waiting_reviews_start_by_arrival_plus_expected_length():
+    """One review thread, held busy; then a long review, a short one, and a short one that comes
+    after the long one's expected length: the short one jumps the queue, the late one does not."""
+    slots = ReviewSlots(workers=1, queue=8, timeout_s=30)
+    started: list[str] = []
+    gate = threading.Event()
+
+    def job(name: str):
+        def work() -> str:
+            started.append(name)
+            if name == "busy":
+                gate.wait(10)
+            return name
+        return work
+
+    async def scenario() -> list[str]:
+        busy = asyncio.ensure_future(slots.run(job("busy")))
+        while not started:
+            await asyncio.sleep(0.01)
+        long = asyncio.ensure_future(slots.run(job("long"), cost=0.3))
+        short = asyncio.ensure_future(slots.run(job("short"), cost=0.0))
+        await asyncio.sleep(0.5)  # past the long review's expected length
+        late = asyncio.ensure_future(slots.run(job("late"), cost=0.0))
+        await asyncio.sleep(0.05)
+        gate.set()
+        return list(await asyncio.gather(busy, long, short, late))
+
+    try:
+        assert asyncio.run(scenario()) == ["busy", "long", "short", "late"]  # each got its own answer
+        assert started == ["busy", "short", "long", "late"]
+        assert slots.in_flight == 0
+    finally:
+        slots.close()
+
+
+def test_an_error_in_a_review_reaches_its_request_and_the_thread_goes_on():
+    slots = ReviewSlots(workers=1, queue=1, timeout_s=30)
+
+    def fails() -> None:
+        raise ValueError("a broken document")
+
+    async def scenario():
+        with pytest.raises(ValueError, match="broken"):
+            await slots.run(fails)
+        return await slots.run(lambda: "next")
+
+    try:
+        assert asyncio.run(scenario()) == "next"
+    finally:
+        slots.close()
+
+
+def test_line_memory_counts_only_the_lines_it_has_not_seen():
+    memory = LineMemory(size=1000)
+    design = "# Title\n\nWe train daily.\nWe serve from a feature store.\n"
+    assert memory.expected_seconds(design) == pytest.approx(3 * LineMemory.SECONDS_PER_NEW_LINE)
+    memory.remember(design)
+    assert memory.expected_seconds(design) == 0
+    edited = design + "We retrain when the click rate drifts.\n"
+    assert memory.expected_seconds(edited) == pytest.approx(LineMemory.SECONDS_PER_NEW_LINE)
+    small = LineMemory(size=2)
+    small.remember("a\nb\nc\n")
+    assert small.expected_seconds("a\nb\nc\n") == pytest.approx(LineMemory.SECONDS_PER_NEW_LINE)
 
 
 def unseen(n: int) -> str:
