@@ -129,7 +129,11 @@ class ReviewSlots:
             except RuntimeError:  # the loop has closed: the server is stopping
                 pass
 
-        self._submit(job, time.monotonic() + max(0.0, cost))
+        try:
+            self._submit(job, time.monotonic() + max(0.0, cost))
+        except Refused:
+            self._done(0.0)
+            raise
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
         except asyncio.TimeoutError:
