@@ -69,6 +69,9 @@ class WorkerBackend:
         self._proc: subprocess.Popen | None = None
         with self._lock:
             self._start()
+        # Answer once before the first caller does: a child that cannot load the model fails
+        # here, where `load_backend` can still fall back (EMBEDDING_BACKEND=auto) or report it.
+        self.encode(["ready"])
 
     def _start(self) -> None:
         # The child imports this package from where the parent did, whatever its working folder.
@@ -100,28 +103,29 @@ class WorkerBackend:
                     reply = None
                 if reply is not None:
                     break
-                self._stop()
+                status = self._stop()
                 if attempt == 2:
-                    raise DependencyError("the embedding process stopped answering twice in a row; "
-                                          "see the server's log")
+                    raise DependencyError(f"the embedding process ended twice without answering (exit "
+                                          f"status {status}); its error is on the server's stderr")
         if reply[:1] == b"e":
             raise DependencyError(f"the embedding process failed: {reply[1:].decode('utf-8', 'replace')}")
         return np.frombuffer(reply[1:], dtype=np.float32).reshape(len(texts), self.dimensions).copy()
 
-    def _stop(self) -> None:
+    def _stop(self) -> int | None:
+        """Close the child's pipes and wait for it; its exit status."""
         proc, self._proc = self._proc, None
         if proc is None:
-            return
+            return None
         for stream in (proc.stdin, proc.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
         try:
-            proc.wait(timeout=5)
+            return proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
+            return proc.wait()
 
     def close(self) -> None:
         with self._lock:

@@ -102,3 +102,13 @@ def test_the_embedding_process_answers_a_bad_request_with_an_error_and_goes_on(s
     finally:
         child.stdin.close()
         assert child.wait(timeout=30) == 0  # stdin closed: the child ends by itself
+
+
+def test_an_embedding_process_that_cannot_load_the_model_fails_at_start_with_a_clear_error(tmp_path):
+    import pytest
+
+    from app.embed_worker import WorkerBackend
+    from app.errors import DependencyError
+
+    with pytest.raises(DependencyError, match="embedding process ended twice without answering"):
+        WorkerBackend(tmp_path / "missing.onnx", tmp_path / "tokenizer.json", 256, 1, DIMENSIONS)
