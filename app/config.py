@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
     onnx_cache_dir: Path = Path(".design-review/onnx")
     embedding_threads: int = 2
-    # "auto": the server runs the model in a process of its own (app/embed_worker.py), the CLI
-    # in its own process.
+    # "auto": the server runs the model in a child process (app/embed_worker.py), the CLI in
+    # the calling process.
     embedding_process: Literal["auto", "on", "off"] = "auto"
     max_document_bytes: int = Field(default=1_000_000, gt=0)
     max_document_lines: int = Field(default=20_000, gt=0)

@@ -32,6 +32,7 @@ from typing import BinaryIO
 import numpy as np
 
 from app.errors import DependencyError
+from app.onnx_model import OnnxBackend
 
 log = logging.getLogger("design_review")
 _LENGTH = struct.Struct(">I")
@@ -58,7 +59,7 @@ def read_frame(stream: BinaryIO) -> bytes | None:
 class WorkerBackend:
     """Embeds through a child process that runs the int8 ONNX model (see the module docstring)."""
 
-    name = "onnx-int8"
+    name = OnnxBackend.name  # the same vectors: the same name in stored-review keys
 
     def __init__(self, model_file: Path, tokenizer_file: Path, max_length: int, threads: int,
                  dimensions: int) -> None:
@@ -134,8 +135,6 @@ class WorkerBackend:
 
 def serve(model_file: str, tokenizer_file: str, max_length: str, threads: str) -> int:
     """The child: read texts from stdin, write vectors to stdout, until stdin closes."""
-    from app.onnx_model import OnnxBackend
-
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write to the reply stream
     backend = OnnxBackend(Path(model_file), Path(tokenizer_file), int(max_length), int(threads))

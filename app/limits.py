@@ -187,17 +187,16 @@ class LineMemory:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _lines(text: str) -> set[int]:
+    def lines(text: str) -> set[int]:
+        """A document's non-blank lines, as the memory knows them."""
         return {hash(line.strip()) for line in text.splitlines() if line.strip()}
 
-    def expected_seconds(self, text: str) -> float:
-        lines = self._lines(text)
+    def expected_seconds(self, lines: set[int]) -> float:
         with self._lock:
             new = sum(1 for h in lines if h not in self._seen)
         return new * self.SECONDS_PER_NEW_LINE
 
-    def remember(self, text: str) -> None:
-        lines = self._lines(text)
+    def remember(self, lines: set[int]) -> None:
         with self._lock:
             for h in lines:
                 self._seen.pop(h, None)

@@ -113,9 +113,11 @@ class Operations:
             elapsed = int((time.perf_counter() - started) * 1000)
             return _json(_ELAPSED.sub(b'"elapsed_ms":%d' % elapsed, hot.body, count=1))
 
+        lines = LineMemory.lines(text)
+
         def work() -> tuple[Review, bytes]:
             review = run(reviewer)
-            self._lines.remember(text)
+            self._lines.remember(lines)
             body = review.model_dump_json()
             self.store.put_json(review, key, body)  # stored before anyone sees it
             if not review.reviewer.degraded:
@@ -123,7 +125,7 @@ class Operations:
             return review, body.encode("utf-8")
 
         try:
-            review, body = await self.slots.run(work, cost=self._lines.expected_seconds(text))
+            review, body = await self.slots.run(work, cost=self._lines.expected_seconds(lines))
         except Refused as exc:
             self.metrics.refused.labels(exc.reason).inc()
             raise

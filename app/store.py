@@ -103,7 +103,6 @@ def open_store(path: Path, prefix: str = "design_review", host: str | None = Non
     return Store(client, prefix)
 
 
-
 def forget_client(path: Path) -> None:
     """Drop Chroma's cached client for one store folder (after the folder was moved aside)."""
     from chromadb.api.shared_system_client import SharedSystemClient

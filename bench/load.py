@@ -39,12 +39,12 @@ import httpx
 from labels import ROOT
 from speed import EDIT_AT, design, free_port, marker, pct
 
+
 class Documents:
     """The mix: repeated designs from a pool, edited ones (one new line), unseen ones."""
 
     def __init__(self, pool: int, unseen: float, edited: float, seed: int) -> None:
-        self.make = design
-        self.pool = [self.make(marker(10_000 + k)) for k in range(pool)]
+        self.pool = [design(marker(10_000 + k)) for k in range(pool)]
         self.unseen, self.edited = unseen, edited
         self.rng = random.Random(seed)
         self.counter = 0
@@ -53,7 +53,7 @@ class Documents:
         self.counter += 1
         roll = self.rng.random()
         if roll < self.unseen:
-            return "unseen", self.make(marker(50_000 + self.counter) + secrets.token_hex(3))
+            return "unseen", design(marker(50_000 + self.counter) + secrets.token_hex(3))
         base = self.rng.choice(self.pool)
         if roll < self.unseen + self.edited:
             return "edited", base.replace(EDIT_AT, f"{EDIT_AT}\n- note {secrets.token_hex(4)}: "
@@ -95,9 +95,10 @@ async def client_loop(url: str, key: str, docs: Documents, tally: Tally, stop: f
                 tally.attempts[status] += 1
                 if attempt == 0:
                     tally.first[status] += 1
-                    tally.first_latency.append(time.perf_counter() - t0)
+                    latency = time.perf_counter() - t0
+                    tally.first_latency.append(latency)
                     if status == 200:
-                        tally.by_kind.setdefault(kind, []).append(time.perf_counter() - t0)
+                        tally.by_kind.setdefault(kind, []).append(latency)
                 retry_after = response.headers.get("retry-after") if response is not None else None
                 if status in (429, 503) and retry_after and attempt < retries:
                     await asyncio.sleep(min(float(retry_after), 10.0))

@@ -88,14 +88,14 @@ def test_an_error_in_a_review_reaches_its_request_and_the_thread_goes_on():
 def test_line_memory_counts_only_the_lines_it_has_not_seen():
     memory = LineMemory(size=1000)
     design = "# Title\n\nWe train daily.\nWe serve from a feature store.\n"
-    assert memory.expected_seconds(design) == pytest.approx(3 * LineMemory.SECONDS_PER_NEW_LINE)
-    memory.remember(design)
-    assert memory.expected_seconds(design) == 0
+    assert memory.expected_seconds(LineMemory.lines(design)) == pytest.approx(3 * LineMemory.SECONDS_PER_NEW_LINE)
+    memory.remember(LineMemory.lines(design))
+    assert memory.expected_seconds(LineMemory.lines(design)) == 0
     edited = design + "We retrain when the click rate drifts.\n"
-    assert memory.expected_seconds(edited) == pytest.approx(LineMemory.SECONDS_PER_NEW_LINE)
+    assert memory.expected_seconds(LineMemory.lines(edited)) == pytest.approx(LineMemory.SECONDS_PER_NEW_LINE)
     small = LineMemory(size=2)
-    small.remember("a\nb\nc\n")
-    assert small.expected_seconds("a\nb\nc\n") == pytest.approx(LineMemory.SECONDS_PER_NEW_LINE)
+    small.remember(LineMemory.lines("a\nb\nc\n"))
+    assert small.expected_seconds(LineMemory.lines("a\nb\nc\n")) == pytest.approx(LineMemory.SECONDS_PER_NEW_LINE)
 
 
 def unseen(n: int) -> str:
