@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.check.command import add_arguments as add_check_arguments
+from app.document.formats import format_for_name
 from app.errors import DesignReviewError, UserError
 
 
@@ -50,15 +51,9 @@ def _read(path: str) -> bytes:
     return file.read_bytes()
 
 
-def _doc_format(path: str, explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    return "text" if path.endswith(".txt") else "markdown"
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     from app.config import get_settings
-    from app.service import ingest
+    from app.review.build import ingest
 
     report = ingest(get_settings(), progress=not args.quiet)
     print(report.summary())
@@ -67,23 +62,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from app.config import get_settings
-    from app.render import render_markdown, render_text
-    from app.service import build_reviewer
+    from app.review.render import render_markdown, render_text
+    from app.review.service import ReviewRequest, local_service
 
     if args.repeat and args.repeat < 2:
         raise UserError("--repeat needs at least 2 runs to compare")
     data = _read(args.path)
-    reviewer = build_reviewer(get_settings(), ingest_if_empty=True)
-    fmt = _doc_format(args.path, args.doc_format)
+    service = local_service(get_settings())
+    request = ReviewRequest(document=data, title=args.title,
+                            format=args.doc_format or format_for_name(args.path) or "markdown",
+                            backend=args.backend, fresh=bool(args.repeat))
     if args.repeat:
         from app.llm.agreement import agreement, render_agreement
 
-        runs = [reviewer.review(data, args.title, fmt, backend=args.backend, use_cache=False)
-                for _ in range(args.repeat)]
+        runs = [service.review_now(request).review for _ in range(args.repeat)]
         report = agreement(runs)
         print(json.dumps(report, indent=2) if args.format == "json" else render_agreement(report))
         return 0
-    review = reviewer.review(data, args.title, fmt, backend=args.backend)
+    review = service.review_now(request).review
     if args.format == "json":
         print(json.dumps(review.model_dump(mode="json"), indent=2))
     elif args.format == "markdown":
@@ -113,7 +109,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
 
 
 def cmd_hash_key(args: argparse.Namespace) -> int:
-    from app.security import hash_key, new_key
+    from app.keys import hash_key, new_key
 
     if args.key is None:
         key = new_key()

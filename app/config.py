@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
     onnx_cache_dir: Path = Path(".design-review/onnx")
     embedding_threads: int = 2
-    # "auto": the server runs the model in a child process (app/embed_worker.py), the CLI in
+    # "auto": the server runs the model in a child process (app/embedding/worker.py), the CLI in
     # the calling process.
     embedding_process: Literal["auto", "on", "off"] = "auto"
     max_document_bytes: int = Field(default=1_000_000, gt=0)
@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     @classmethod
     def _hash_keys(cls, value: object) -> object:
         """Comma-separated (or JSON list) keys to sha256:<hex> hashes: no plain key is kept."""
-        from app.security import normalise_keys
+        from app.keys import normalise_keys
         return normalise_keys(_listing(value)) if isinstance(value, (str, list)) else value
 
     # The LLM scorer (app/llm/): on when an API key is set; any OpenAI-compatible server.

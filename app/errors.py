@@ -31,3 +31,14 @@ class ModelMissing(DependencyError):
 
 class StoreNotReady(DependencyError):
     """The Chroma store has not been ingested or cannot be opened."""
+
+
+class Refused(DesignReviewError):
+    """A request refused by a limit: status code, message and the seconds to wait before a retry."""
+
+    def __init__(self, status_code: int, message: str, retry_after: int | None = None,
+                 reason: str = "busy") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.reason = reason  # the metrics label: busy | timeout

@@ -10,7 +10,7 @@ from typing import Callable, Protocol
 from app.check.findings import Previous
 from app.check.paths import DocumentPath
 from app.errors import UserError
-from app.review import SEVERITY_RANK
+from app.review.model import SEVERITY_RANK
 
 Reviewer = Callable[[bytes, DocumentPath], "Previous | None"]
 

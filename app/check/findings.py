@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 
 from app.check.policy import Policy
 from app.check.waivers import Waiver, WaiverProblem, find_waiver
-from app.review import SEVERITY_RANK, Gap, ItemResult, Review
-from app.rubric import Rubric
+from app.review.model import SEVERITY_RANK, Gap, ItemResult, Review
+from app.review.rules import severity, verdict
+from app.knowledge.rubric import Rubric
 
 THRESHOLD = "threshold"
 
@@ -150,7 +151,6 @@ def _overall(review: Review, groups: list[GroupCheck]) -> tuple[float, str]:
     originals = {s.id: s for s in review.stages}
     if all(g.excluded is None and g.score == originals[g.id].score for g in stages):
         return review.overall.score, review.overall.verdict
-    from app.reviewer import verdict  # the reviewer's own scale (a heavy import, needed only here)
 
     # The reviewer's overall: the stage-weighted mean of the covered shares.
     kept = [(g.covered_share if g.covered_share is not None else g.score, originals[g.id].weight)
@@ -163,7 +163,6 @@ def _overall(review: Review, groups: list[GroupCheck]) -> tuple[float, str]:
 def _severity(gap: Gap, rubric: Rubric, policy: Policy) -> str:
     if gap.item not in policy.weights:
         return gap.severity
-    from app.reviewer import severity  # the reviewer's rule, with the repository's weight
 
     item = rubric.item(gap.item)
     return severity(replace(item, weight=policy.weights[gap.item]), rubric.group(item.group), gap.status)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.check.policy import Policy
+from app.document.formats import document_format
 from app.errors import UserError
 
 FOLDER_SUFFIXES = (".md", ".markdown")
@@ -25,7 +26,7 @@ class DocumentPath:
 
     @property
     def fmt(self) -> str:
-        return "text" if self.path.suffix.lower() == ".txt" else "markdown"
+        return document_format(self.path.name)
 
 
 @lru_cache(maxsize=256)

@@ -11,8 +11,8 @@ from typing import Annotated, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.errors import UserError
-from app.review import SEVERITY_RANK
-from app.rubric import Rubric
+from app.review.model import SEVERITY_RANK
+from app.knowledge.rubric import Rubric
 
 CONFIG_NAME = ".design-review.toml"
 Score = Annotated[float, Field(ge=0, le=1)]

@@ -6,7 +6,7 @@ from pydantic_core import to_json
 
 from app.check.findings import DocumentResult, Finding
 from app.check.runner import CheckReport
-from app.review import SEVERITY_RANK
+from app.review.model import SEVERITY_RANK
 
 _TEXT_WIDTH = 180
 

@@ -12,9 +12,9 @@ from app.check.paths import DocumentPath, collect_documents
 from app.check.policy import Policy
 from app.check.sources import Source, ToolInfo
 from app.check.waivers import parse_waivers
-from app.document import decode_document
+from app.document.parse import decode_document
 from app.errors import UserError
-from app.rubric import Rubric
+from app.knowledge.rubric import Rubric
 
 
 @dataclass

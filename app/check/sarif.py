@@ -10,7 +10,8 @@ from urllib.parse import quote
 from app.check.findings import Finding
 from app.check.reports import pretty_json
 from app.check.runner import CheckReport
-from app.rubric import Rubric
+from app.review.rules import severity
+from app.knowledge.rubric import Rubric
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVEL = {"critical": "error", "warning": "warning", "info": "note"}
@@ -40,7 +41,6 @@ def _rule(rule_id: str, title: str, severity: str, help_text: str, tags: list[st
 
 def sarif_rules(rubric: Rubric) -> list[dict]:
     """Every rubric item and pitfall, then the check's own rules."""
-    from app.reviewer import severity  # the reviewer's severity of a missing item
 
     rules = []
     for group in (*rubric.stages, *rubric.topics):

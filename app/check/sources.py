@@ -10,10 +10,10 @@ from pydantic import ValidationError
 
 from app import __version__
 from app.config import Settings
-from app.corpus import corpus_version, read_corpus
+from app.knowledge.loader import load_knowledge
 from app.errors import DependencyError, UserError
-from app.review import Review
-from app.rubric import Group, Item, Pitfall, Rubric, build_rubric
+from app.review.model import Review
+from app.knowledge.rubric import Group, Item, Pitfall, Rubric
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Source(Protocol):
 
 
 class LocalSource:
-    """The in-process reviewer, built on the first review so that a bad config fails fast."""
+    """The review service in this process, built on the first review so that a bad config fails fast."""
 
     def __init__(self, settings: Settings, reviewer=None, backend: str | None = None) -> None:
         """`reviewer`: one already built for these settings (a server process, a benchmark, tests)."""
@@ -56,21 +56,29 @@ class LocalSource:
         if reviewer is not None:
             self.rubric, version = reviewer.rubric, reviewer.corpus_version
         else:  # read now, so that the policy is checked against it before the model loads
-            files = read_corpus(settings.corpus_dir)
-            self.rubric, version = build_rubric(files), corpus_version(files)
+            knowledge = load_knowledge(settings.corpus_dir)
+            self.rubric, version = knowledge.rubric, knowledge.version
         self.info = ToolInfo(__version__, "local", self.rubric.version, version, "not loaded", "in-process")
         self._reviewer = reviewer
+        self._service = None
+
+    @property
+    def service(self):
+        if self._service is None:
+            from app.review.service import local_service
+
+            self._service = local_service(self.settings, self._reviewer)
+        return self._service
 
     @property
     def reviewer(self):
-        if self._reviewer is None:
-            from app.service import build_reviewer
-
-            self._reviewer = build_reviewer(self.settings, ingest_if_empty=True)
-        return self._reviewer
+        return self.service.source.reviewer()
 
     def review(self, data: bytes | str, fmt: str, topics_on: frozenset[str]) -> Review:
-        review = self.reviewer.review(data, None, fmt, topics=topics_on, backend=self.backend)
+        from app.review.service import ReviewRequest
+
+        request = ReviewRequest(document=data, format=fmt, topics=topics_on, backend=self.backend)
+        review = self.service.review_now(request).review
         self.info.note(review)
         return review
 
@@ -137,7 +145,7 @@ class ServerSource:
             raise DependencyError(f"{method} {self.url}{path} did not answer with JSON") from None
 
     def review(self, data: bytes | str, fmt: str, topics_on: frozenset[str]) -> Review:
-        from app.document import decode_document
+        from app.document.parse import decode_document
 
         text = decode_document(data)  # refuse what is not text before it travels
         payload = {"document": text, "format": fmt, "title": None}

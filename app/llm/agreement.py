@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from app.review import Review
+from app.review.model import Review
 
 
 def _statuses(review: Review) -> dict[str, str]:

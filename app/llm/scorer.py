@@ -18,16 +18,16 @@ from typing import Callable
 import numpy as np
 
 from app.config import Settings
-from app.document import Document
+from app.document.parse import Document
 from app.llm.answer import Answer, AnswerError, ItemAnswer, answer_schema, parse_answer
 from app.llm.cache import AnswerCache, cache_key
 from app.llm.client import LLMClient, LLMFault
 from app.llm.merge import Judgement, LocalView, merge_item
 from app.llm.prompts import load_prompt
 from app.llm.verify import instruction_like, visible_lines
-from app.review import Guidance, Usage
-from app.rubric import Group
-from app.scorer import Verdict
+from app.review.model import Guidance, Usage
+from app.knowledge.rubric import Group
+from app.scoring.local import Verdict
 
 CHARS_PER_TOKEN = 3.5      # a conservative estimate for English prose and markdown
 SUPPORT_SIM = 0.35         # a window this close to an item's anchors is about that item

@@ -28,15 +28,18 @@ def not_configured(missing: list[str]) -> str:
             "The REST API works without them.")
 
 
-def mount_slack(app: FastAPI, runtime) -> None:
-    """POST /slack/events: Slack's events and slash commands, or 503 naming the variables to set."""
-    missing = missing_settings(runtime.settings)
+def mount_slack(app: FastAPI, service) -> None:
+    """POST /slack/events: Slack's events and slash commands, or 503 naming the variables to set.
+
+    `service`: the review service (app/review/service.py) the bot's reviews go through.
+    """
+    missing = missing_settings(service.settings)
     handler = None
     if not missing:
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
         from app.slack.bot import SlackBot
-        handler = AsyncSlackRequestHandler(SlackBot(runtime.settings, runtime).app)
+        handler = AsyncSlackRequestHandler(SlackBot(service.settings, service).app)
 
     @app.post(EVENTS_PATH, tags=["slack"], summary="Slack events and the /design-review command")
     async def slack_events(request: Request) -> Response:

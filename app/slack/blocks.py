@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.review import SEVERITY_RANK, Gap, PitfallFinding, Review, StageResult
+from app.review.model import SEVERITY_RANK, Gap, PitfallFinding, Review, StageResult
 
 # Slack's documented limits (api.slack.com/reference/block-kit): over any of them Slack rejects
 # the whole message (invalid_blocks, msg_too_long).

@@ -7,10 +7,8 @@ in a worker thread.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from slack_bolt.async_app import AsyncApp
@@ -19,13 +17,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.config import Settings
-from app.errors import DependencyError, DocumentTooLarge, UserError
-from app.render import render_markdown
-from app.review import Review
-from app.reviewer import Reviewer
+from app.document.formats import document_format
+from app.errors import DependencyError, DocumentTooLarge, Refused, UserError
+from app.review.render import render_markdown
+from app.review.model import Review
+from app.review.service import ReviewRequest, ReviewService
 from app.slack.blocks import escape, notice, review_message
 from app.slack.dedupe import TtlSet
-from app.slack.sources import (Design, Source, doc_format, download, is_slack_host, is_text_file, name_of,
+from app.slack.sources import (Design, Source, download, is_slack_host, is_text_file, name_of,
                                parse_source, refusal)
 
 log = logging.getLogger("design_review.slack")
@@ -43,10 +42,6 @@ HELP = (
     "• Mention me in a message or thread with a `.md` or `.txt` file attached, or in reply to one, "
     "and I answer in the thread."
 )
-
-
-class ReviewerSource(Protocol):
-    def reviewer(self, wait: float = 30.0) -> Reviewer: ...
 
 
 def from_bot(event: dict) -> bool:
@@ -68,9 +63,9 @@ def slug(text: str) -> str:
 class SlackBot:
     """A bolt AsyncApp wired to the reviewer; `app` serves HTTP (/slack/events) or Socket Mode."""
 
-    def __init__(self, settings: Settings, runtime: ReviewerSource) -> None:
+    def __init__(self, settings: Settings, service: ReviewService) -> None:
         self.settings = settings
-        self.runtime = runtime
+        self.service = service
         self.token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.app = AsyncApp(token=self.token, signing_secret=secret, name="design-reviewer",
@@ -186,7 +181,7 @@ class SlackBot:
             return await self.slack_file(source.value, channel)
         if source.kind == "url":
             data = await download(source.value, self.settings.max_document_bytes)
-            return Design(data, doc_format(name_of(source.value)))
+            return Design(data, document_format(name_of(source.value)))
         return Design(source.value, "markdown")
 
     async def slack_file(self, file_id: str, channel: str) -> Design:
@@ -212,7 +207,7 @@ class SlackBot:
         if not self._is_slack_url(url):
             raise UserError(f"the Slack file {file_id} has no download link on Slack's hosts")
         data = await download(url, self.settings.max_document_bytes, {"Authorization": f"Bearer {self.token}"})
-        return Design(data, doc_format(file.get("name") or "", file.get("filetype")))
+        return Design(data, document_format(file.get("name") or "", file.get("mimetype")))
 
     def _is_slack_url(self, url: str) -> bool:
         """Slack's own hosts, or the configured Web API's host (a stand-in in tests)."""
@@ -222,10 +217,10 @@ class SlackBot:
             is_slack_host(parts.hostname or "") or (bool(api_host) and parts.netloc == api_host))
 
     async def review(self, design: Design) -> Review:
-        """The review, run in a worker thread so the event loop keeps acknowledging Slack."""
-        def run() -> Review:
-            return self.runtime.reviewer().review(design.data, None, design.fmt)
-        return await asyncio.to_thread(run)
+        """The review from the service: stored, counted and bounded like a REST one; it runs on the
+        service's review threads, so the event loop keeps acknowledging Slack."""
+        answer = await self.service.review(ReviewRequest(document=design.data, format=design.fmt))
+        return answer.review
 
     # ---- answering
 
@@ -257,6 +252,8 @@ class SlackBot:
     def _explain(exc: Exception) -> str:
         if isinstance(exc, UserError):
             return f":warning: {exc}"
+        if isinstance(exc, Refused):  # the review slots are full: the same refusal REST answers 503
+            return f":hourglass: Not now: {exc} ({exc.retry_after or 5} s)."
         if isinstance(exc, DependencyError):
             return f":hourglass: The reviewer is not ready: {exc}"
         log.exception("Slack review failed", exc_info=exc)

@@ -23,18 +23,22 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Load the reviewer in the background and answer Slack over its WebSocket until stop is set."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from app.main import Runtime
+    from app.review.runtime import Runtime
+    from app.review.service import ReviewService
     from app.slack.bot import SlackBot
 
     runtime = Runtime(settings)
+    service = ReviewService(runtime.settings, runtime)
+    service.start()
     runtime.start()
-    bot = SlackBot(settings, runtime)
+    bot = SlackBot(settings, service)
     handler = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
     await handler.connect_async()
     try:
         await (stop or asyncio.Event()).wait()
     finally:
         await handler.close_async()
+        service.stop()
 
 
 def run(args: argparse.Namespace) -> int:

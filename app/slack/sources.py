@@ -11,12 +11,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from app.document.formats import format_for_type, is_document_name
 from app.errors import DocumentTooLarge, UserError
 
 SourceKind = Literal["help", "text", "slack_file", "url"]
-TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".text")
 TEXT_FILETYPES = {"markdown", "text"}
-TEXT_MIMETYPES = {"text/plain", "text/markdown", "text/x-markdown"}
 _LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
 # A Slack file's permalink (https://team.slack.com/files/U123/F456/name.md) or private URL
 # (https://files.slack.com/files-pri/T123-F456/name.md).
@@ -86,13 +85,9 @@ def refusal(source: Source, allowed: list[str]) -> str | None:
 
 def is_text_file(file: dict) -> bool:
     """Whether a Slack file object is markdown or plain text."""
-    name = (file.get("name") or file.get("title") or "").lower()
-    return (file.get("filetype") in TEXT_FILETYPES or name.endswith(TEXT_SUFFIXES)
-            or (file.get("mimetype") or "").split(";")[0] in TEXT_MIMETYPES)
-
-
-def doc_format(name: str, filetype: str | None = None) -> str:
-    return "text" if filetype == "text" or name.lower().endswith((".txt", ".text")) else "markdown"
+    name = file.get("name") or file.get("title") or ""
+    return (file.get("filetype") in TEXT_FILETYPES or is_document_name(name)
+            or format_for_type(file.get("mimetype")) is not None)
 
 
 def name_of(url: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.review import SEVERITY_RANK, Gap, Review
+from app.review.model import SEVERITY_RANK, Gap, Review
 
 _BAR = 20
 

@@ -13,16 +13,18 @@ import json
 import logging
 import sqlite3
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.errors import DependencyError
-from app.review import Review
+from app.review.model import Review
 
 log = logging.getLogger("design_review.storage")
 
 DEFAULT_SQLITE_PATH = Path(".design-review/reviews.db")
+MEMORY_URL = "memory://"
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS reviews (
         id TEXT PRIMARY KEY,
@@ -150,6 +152,19 @@ def _sqlite_connect(path: Path):
     return connect
 
 
+def _memory_connect():
+    """A private in-memory SQLite database shared by this store's threads (the CLI's store)."""
+    name = f"file:design-review-{uuid.uuid4().hex}?mode=memory&cache=shared"
+    keeper = sqlite3.connect(name, uri=True, check_same_thread=False)  # the database lives while it does
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(name, uri=True, timeout=10, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=10000")
+        connect.keeper = keeper  # type: ignore[attr-defined]
+        return conn
+    return connect
+
+
 def _postgres_connect(url: str):
     try:
         import psycopg
@@ -163,9 +178,12 @@ def _postgres_connect(url: str):
 
 
 def open_review_store(url: str | None) -> ReviewStore:
-    """The store for `sqlite:///path` (the default under .design-review/) or `postgresql://...`."""
+    """The store for `sqlite:///path` (the default under .design-review/), `postgresql://...`, or
+    `memory://` (kept in this process only)."""
     url = url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
     try:
+        if url == MEMORY_URL:
+            return ReviewStore(url, _memory_connect(), "?", lambda conn: conn)
         if url.startswith(("postgresql://", "postgres://")):
             return ReviewStore(url, _postgres_connect(url), "%s", lambda conn: conn.transaction())
         if url.startswith("sqlite:///"):

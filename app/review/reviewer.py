@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -14,53 +12,36 @@ import numpy as np
 
 from app import __version__
 from app.config import Settings
-from app.corpus import read_corpus, corpus_version
-from app.document import Document, check_limits, decode_document, parse_document
-from app.embedder import Embedder
+from app.knowledge.loader import Knowledge
+from app.document.parse import Document, parse_document
+from app.embedding.embedder import Embedder
 from app.errors import UserError
-from app.pitfalls import find_pitfalls
-from app.review import (DocumentInfo, Evidence, Gap, Guidance, ItemResult, Overall, PitfallFinding,
+from app.scoring.pitfalls import find_pitfalls
+from app.review.rules import severity, verdict
+from app.review.model import (DocumentInfo, Evidence, Gap, Guidance, ItemResult, Overall, PitfallFinding,
                         Review, ReviewerInfo, StageResult, TopicResult)
-from app.rubric import Group, Item, Rubric, build_rubric
-from app.scorer import WEIGHTS_FILE, LocalScorer, ScorerModel, Verdict
-from app.store import GUIDANCE, ITEMS, Store
-from app.substance import substance
-from app.topics import detect_topics
+from app.knowledge.rubric import Group, Rubric
+from app.scoring.local import WEIGHTS_FILE, LocalScorer, ScorerModel, Verdict
+from app.knowledge.chroma import GUIDANCE, ITEMS, Store
+from app.scoring.substance import substance
+from app.scoring.topics import detect_topics
 
 if TYPE_CHECKING:  # the local path never imports the LLM scorer
     from app.llm.merge import Judgement
 
-_WHY = re.compile(r"\*\*Why reviewers ask\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
-_WHY_PITFALL = re.compile(r"\*\*Why it matters\.?\*\*\s*(.+?)(?=\n\s*\*\*|\Z)", re.S)
-VERDICTS = ((0.75, "strong"), (0.55, "adequate"), (0.35, "needs_work"), (0.0, "insufficient"))
 BACKENDS = ("auto", "local", "llm")
-
-
-def severity(item: Item, group: Group, status: str) -> str:
-    """Gap severity from the item's weight, its stage's weight, whether it is core, and its status."""
-    stake = item.weight * group.weight
-    if status == "missing" and item.core and stake >= 3:
-        return "critical"
-    if item.core and (status == "missing" or stake >= 3):
-        return "warning"
-    return "info"
-
-
-def verdict(score: float) -> str:
-    return next(name for floor, name in VERDICTS if score >= floor)
 
 
 class Reviewer:
     """Reviews documents with the local scorer; one instance serves a whole process."""
 
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, knowledge: Knowledge, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        files = read_corpus(settings.corpus_dir)
-        self.rubric: Rubric = build_rubric(files)
-        self.corpus_version = corpus_version(files)
-        self._why = self._read_why(files)
+        self.rubric: Rubric = knowledge.rubric
+        self.corpus_version = knowledge.version
+        self._why = knowledge.why
         ids, vectors, metas = store.vectors(ITEMS)
         anchor_items = [m.get("item", "") for m in metas]
         rows: dict[str, list[int]] = {}
@@ -68,11 +49,9 @@ class Reviewer:
             rows.setdefault(item_id, []).append(k)
         self._item_vectors = {i: vectors[ks].mean(axis=0) for i, ks in rows.items()}
         model = ScorerModel.load() if WEIGHTS_FILE.exists() else None
-        bodies = {sec.anchor: sec.text for f in files for sec in f.sections}
-        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model, bodies)
+        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model, knowledge.bodies)
         self._stage_vectors = embedder.embed([g.title for g in self.rubric.stages])
         self._guidance: dict[str, list[Guidance]] = {}
-        self._cache: OrderedDict[tuple, Review] = OrderedDict()
         self._lock = threading.Lock()
         self._llm = None  # the LLM scorer, built on the first review that asks for it
         self._retrieve_guidance()
@@ -93,43 +72,19 @@ class Reviewer:
                 self._guidance[item_id] = [Guidance(source=h.metadata.get("source", h.id), text=h.text)
                                            for h in hits]
 
-    @staticmethod
-    def _read_why(files) -> dict[str, str]:
-        why = {}
-        for f in files:
-            for s in f.sections:
-                match = _WHY.search(s.text) or _WHY_PITFALL.search(s.text)
-                if match:
-                    why[s.anchor] = " ".join(match.group(1).split())
-        return why
-
-    def review(self, data: bytes | str, title: str | None = None, fmt: str = "markdown",
+    def review(self, text: str, *, title: str | None = None, fmt: str = "markdown",
                topics: frozenset[str] = frozenset(), backend: str | None = None,
-               use_cache: bool = True, memo: bool = True) -> Review:
-        """Review one document; `topics` are checked even when detection leaves them out.
+               fresh: bool = False) -> Review:
+        """Review one document's text; `topics` are checked even when detection leaves them out.
 
         `backend`: local, llm, or auto (the LLM scorer when one is configured; the default setting).
-        The same document again comes from the cache, unless `use_cache` is false; a degraded
-        review is never cached. `memo=False` leaves the review out of this reviewer's own cache
-        (the API keeps its stored reviews itself).
+        `fresh`: ask the LLM again rather than take its cached answers. Decoding, limits and stored
+        reviews belong to the review service (app/review/service.py), which every door calls.
         """
         started = time.perf_counter()
         chosen = self.backend_for(backend)
-        text = decode_document(data)
-        check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
         doc = parse_document(text, title, fmt)
-        key = (doc.sha256, fmt, title, tuple(sorted(topics)), self.rubric.version, self.corpus_version, chosen)
-        with self._lock:
-            hit = self._cache.get(key) if use_cache and memo else None
-        if hit is not None:
-            return self._stamp(hit, started, cached=True)
-        review = self._assemble(doc, started, topics, chosen, use_cache)
-        if use_cache and memo and not review.reviewer.degraded:
-            with self._lock:
-                self._cache[key] = review
-                while len(self._cache) > self.settings.review_cache_size:
-                    self._cache.popitem(last=False)
-        return review
+        return self._assemble(doc, started, topics, chosen, not fresh)
 
     def backend_for(self, requested: str | None) -> str:
         """local or llm: what a request for local, llm or auto (or the configured default) means here."""
@@ -163,13 +118,6 @@ class Reviewer:
                                               "(and OPENAI_BASE_URL for a server other than OpenAI)")
         views = local_views(doc, by_id, self.scorer, vectors)
         return self.llm_scorer().judge(doc, groups, views, use_cache)
-
-    def _stamp(self, review: Review, started: float, cached: bool) -> Review:
-        info = review.reviewer.model_copy(update={
-            "cached": cached, "elapsed_ms": int((time.perf_counter() - started) * 1000)})
-        return review.model_copy(update={
-            "id": uuid.uuid4().hex, "created_at": datetime.now(timezone.utc).isoformat(),
-            "reviewer": info})
 
     def score_document(self, doc: Document) -> tuple[list[Verdict], np.ndarray, np.ndarray]:
         """The scorer's verdicts with the window vectors and substance they came from."""

@@ -7,7 +7,7 @@ with one busy Python thread beside it, an unseen 2,000-word design took 1.0-1.1 
 In a process of its own, the model's threads wait for nothing but the cores.
 
 `WorkerBackend` is a `Backend` (see app/embedder.py) that sends texts to `python -m
-app.embed_worker` over its stdin and reads vectors from its stdout. The child runs the same
+app.embedding.worker` over its stdin and reads vectors from its stdout. The child runs the same
 `OnnxBackend`, one text per run, so a vector is the same bit for bit in either process. A child
 that dies is started again at the next call; the child exits when its stdin closes, so it never
 outlives the server.
@@ -32,7 +32,7 @@ from typing import BinaryIO
 import numpy as np
 
 from app.errors import DependencyError
-from app.onnx_model import OnnxBackend
+from app.embedding.onnx import OnnxBackend
 
 log = logging.getLogger("design_review")
 _LENGTH = struct.Struct(">I")
@@ -76,10 +76,10 @@ class WorkerBackend:
 
     def _start(self) -> None:
         # The child imports this package from where the parent did, whatever its working folder.
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parent.parent.parent)
         path = os.environ.get("PYTHONPATH")
         env = dict(os.environ, PYTHONPATH=root + (os.pathsep + path if path else ""))
-        self._proc = subprocess.Popen([sys.executable, "-m", "app.embed_worker", *self._args],
+        self._proc = subprocess.Popen([sys.executable, "-m", "app.embedding.worker", *self._args],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
 
     @property

@@ -1,4 +1,4 @@
-"""REST routes: parse the request, call the reviewer, return its review. Errors map to 4xx/503."""
+"""REST routes: parse the request, call the review service, return its review. Errors map to 4xx/503."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.operations import OpsDep, ReviewerSource
-from app.review import Review
-from app.reviewer import Reviewer
+from app.api.setup import ServiceDep
+from app.review.model import Review
+from app.review.service import ReviewRequest as ServiceRequest
+from app.review.reviewer import Reviewer
 
 router = APIRouter()
 
@@ -36,28 +37,18 @@ class ReviewRequest(BaseModel):
 
 
 def get_reviewer(request: Request) -> Reviewer:
-    return request.app.state.runtime.reviewer()
-
-
-def get_reviewer_source(request: Request) -> ReviewerSource:
-    """Where the reviewer comes from, asked only when needed: a bad request is refused before it
-    waits for one."""
-    return request.app.state.runtime
+    return request.app.state.service.source.reviewer()
 
 
 ReviewerDep = Annotated[Reviewer, Depends(get_reviewer)]
-ReviewerSourceDep = Annotated[ReviewerSource, Depends(get_reviewer_source)]
 
 
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
-async def create_review(body: ReviewRequest, source: ReviewerSourceDep, ops: OpsDep) -> Response:
+async def create_review(body: ReviewRequest, service: ServiceDep) -> Response:
     """Review a design document, store the review, and return it (from the store when it has one)."""
-    # Every option is part of the stored-review key; the backend as resolved (key_for), so
-    # "auto", "local" and none name one review on a server without an LLM.
-    options = body.model_dump(exclude={"document", "backend"})
-    return await ops.review(source, body.document, options, body.backend,
-                            lambda r: r.review(body.document, body.title, body.format,
-                                               backend=body.backend, memo=False))
+    answer = await service.review(ServiceRequest(document=body.document, title=body.title,
+                                                 format=body.format, backend=body.backend))
+    return Response(answer.body, media_type="application/json")
 
 
 @router.get("/v1/rubric", tags=["rubric"])

@@ -9,42 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
-import secrets
 
-from app.slack import EVENTS_PATH
+from app.keys import HASH_PREFIX
 
-HASH_PREFIX = "sha256:"
-_HEX = re.compile(r"[0-9a-f]{64}")
 PUBLIC_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-
-
-def hash_key(key: str) -> str:
-    """`sha256:<hex>` of a key, as DESIGN_REVIEW_API_KEYS accepts it."""
-    return HASH_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def new_key() -> str:
-    """A fresh random API key."""
-    return "dr_" + secrets.token_urlsafe(32)
-
-
-def normalise_keys(entries: list[str]) -> list[str]:
-    """Every entry as `sha256:<hex>`: hashed entries checked, plain keys hashed."""
-    hashes = []
-    for entry in entries:
-        entry = entry.strip()
-        if not entry:
-            continue
-        if entry.lower().startswith(HASH_PREFIX):
-            digest = entry[len(HASH_PREFIX):].lower()
-            if not _HEX.fullmatch(digest):
-                raise ValueError("a hashed API key must be sha256: followed by 64 hex digits "
-                                 "(run `design-review hash-key` to make one)")
-            hashes.append(HASH_PREFIX + digest)
-        else:
-            hashes.append(hash_key(entry))
-    return hashes
 
 
 def key_id(key_hash: str) -> str:
@@ -78,9 +46,12 @@ class KeyRing:
         return key_id(HASH_PREFIX + found.hex()) if found is not None else None
 
 
-def needs_auth(path: str, metrics_require_auth: bool) -> bool:
-    """Whether a path is behind the bearer check when keys are configured."""
-    if path in PUBLIC_PATHS or path == EVENTS_PATH:  # Slack authenticates by its signature
+def needs_auth(path: str, metrics_require_auth: bool, signed: frozenset[str] = frozenset()) -> bool:
+    """Whether a path is behind the bearer check when keys are configured.
+
+    `signed`: paths whose callers prove themselves by a signature of their own (Slack's events).
+    """
+    if path in PUBLIC_PATHS or path in signed:
         return False
     if path == "/metrics":
         return metrics_require_auth

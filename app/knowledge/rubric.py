@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app.corpus import CorpusFile, read_corpus
+from app.knowledge.corpus import CorpusFile, read_corpus
 from app.errors import CorpusError
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from app.document import Document
-from app.rubric import Group
-from app.scorer import KeywordIndex
+from app.document.parse import Document
+from app.knowledge.rubric import Group
+from app.scoring.local import KeywordIndex
 
 TOPIC_THRESHOLD = 0.55
 HEADING_WEIGHT = 3

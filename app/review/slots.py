@@ -1,4 +1,4 @@
-"""Limits that keep the service answering: rate per caller, reviews in flight, time per review.
+"""The review slots: reviews in flight and time per review, and what a document is expected to cost.
 
 A review is CPU bound, so the service runs at most `max_concurrent_reviews` at once on its own
 threads and admits a few more to wait; beyond that it sheds the request at once with 503 and a
@@ -14,52 +14,11 @@ import itertools
 import math
 import threading
 import time
-from collections import OrderedDict
 from typing import Callable, TypeVar
 
-from app.errors import DesignReviewError
+from app.errors import Refused
 
 T = TypeVar("T")
-
-
-class Refused(DesignReviewError):
-    """A request refused by a limit: status code, message and the seconds to wait before a retry."""
-
-    def __init__(self, status_code: int, message: str, retry_after: int | None = None,
-                 reason: str = "busy") -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.retry_after = retry_after
-        self.reason = reason  # the metrics label: busy | timeout
-
-
-class TokenBucket:
-    """Per-caller token buckets: `rate` requests a second on average, bursts of `burst`."""
-
-    def __init__(self, per_minute: float, burst: int, max_callers: int = 10_000) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = max(1, burst)
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._max = max_callers
-        self._lock = threading.Lock()
-
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
-
-    def take(self, caller: str, now: float | None = None) -> float:
-        """0 when the caller may go on, else the seconds until its next token."""
-        if not self.enabled:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            tokens, last = self._buckets.pop(caller, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-            self._buckets[caller] = (tokens - 1 if wait == 0 else tokens, now)
-            while len(self._buckets) > self._max:  # forget the callers seen longest ago
-                self._buckets.popitem(last=False)
-        return wait
 
 
 class ReviewSlots:

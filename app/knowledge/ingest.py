@@ -7,10 +7,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from app.config import Settings
-from app.corpus import CorpusFile, Section, read_corpus
-from app.rubric import Rubric, build_rubric
-from app.store import GUIDANCE, ITEMS, Store
+from app.knowledge.corpus import CorpusFile, Section
+from app.knowledge.loader import Knowledge
+from app.knowledge.rubric import Rubric
+from app.knowledge.chroma import GUIDANCE, ITEMS, Store
 
 MAX_CHUNK_WORDS = 180
 
@@ -113,12 +113,11 @@ def sync_collection(store: Store, name: str, chunks: list[Chunk], model: str,
     return added, len(todo) - added, len(stale), len(chunks) - len(todo)
 
 
-def run_ingest(settings: Settings, store: Store, embedder_factory: Callable, model: str,
+def run_ingest(knowledge: Knowledge, store: Store, embedder_factory: Callable, model: str,
                progress: bool = True) -> IngestReport:
-    """Bring the store in line with the corpus folder; the embedder loads only if needed."""
+    """Bring the store in line with the corpus; the embedder loads only if needed."""
     started = time.perf_counter()
-    files = read_corpus(settings.corpus_dir)
-    rubric = build_rubric(files)
+    files, rubric = list(knowledge.files), knowledge.rubric
     loaded: dict = {}
 
     def embed(texts: list[str]):

@@ -14,9 +14,10 @@ from typing import Callable
 
 from fastapi import HTTPException
 
-from app.limits import TokenBucket
-from app.observability import Metrics, log_request, request_id
-from app.security import PUBLIC_PATHS, KeyRing, needs_auth
+from app.api.logs import log_request, request_id
+from app.api.ratelimit import TokenBucket
+from app.review.metrics import Metrics
+from app.api.security import PUBLIC_PATHS, KeyRing, needs_auth
 
 log = logging.getLogger("design_review")
 
@@ -39,7 +40,7 @@ class Guard:
     def __init__(self, app, *, keys: KeyRing, buckets: TokenBucket, metrics: Metrics,
                  max_request_bytes: int, metrics_require_auth: bool,
                  allowed_methods: Callable[[str], list[str]] = lambda path: [],
-                 max_in_flight: int = 0) -> None:
+                 max_in_flight: int = 0, signed_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.keys = keys
         self.buckets = buckets
@@ -49,6 +50,7 @@ class Guard:
         self.allowed_methods = allowed_methods
         self.max_in_flight = max_in_flight
         self.in_flight = 0
+        self.signed = signed_paths  # paths that authenticate by a signature of their own
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -112,7 +114,7 @@ class Guard:
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:
             return error(413, body_message(self.max_bytes), scope["state"]["request_id"]), None
-        if not needs_auth(path, self.metrics_require_auth):
+        if not needs_auth(path, self.metrics_require_auth, self.signed):
             return None, None
         key = None
         if self.keys.enabled:
@@ -137,7 +139,7 @@ class Guard:
 
     def _full(self, path: str) -> bool:
         """Whether the service already holds as many requests as it may (health and docs always pass)."""
-        return 0 < self.max_in_flight <= self.in_flight and needs_auth(path, False)
+        return 0 < self.max_in_flight <= self.in_flight and needs_auth(path, False, self.signed)
 
     def _counting(self, receive):
         """`receive` that raises BodyTooLarge once more than the limit has arrived (chunked bodies)."""

@@ -130,16 +130,16 @@ _shared_lock = threading.Lock()
 def load_backend(kind: str, threads: int, onnx_dir: Path, in_process: bool = True) -> Backend:
     """Build the requested backend; 'auto' prefers the int8 ONNX export and falls back to torch.
 
-    `in_process=False` runs the ONNX model in a child process (app/embed_worker.py), as the
+    `in_process=False` runs the ONNX model in a child process (app/embedding/worker.py), as the
     server does: there the model does not share the interpreter lock with the event loop.
     """
     path = model_path()
     if kind in ("auto", "onnx"):
         try:
-            from app.onnx_model import OnnxBackend, export_model, max_seq_length
+            from app.embedding.onnx import OnnxBackend, export_model, max_seq_length
             if in_process:
                 return OnnxBackend.from_package(path, onnx_dir, threads)
-            from app.embed_worker import WorkerBackend
+            from app.embedding.worker import WorkerBackend
             return WorkerBackend(export_model(path, onnx_dir), path / "tokenizer.json",
                                  max_seq_length(path), threads, DIMENSIONS)
         except Exception:

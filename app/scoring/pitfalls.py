@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from app.document import Document
+from app.document.parse import Document
 
 
 def _rx(pattern: str) -> re.Pattern:

@@ -3,7 +3,7 @@
 For every rubric item it reads each window of the document against the item's anchors (the
 corpus sentences that state the item concretely) and keywords, keeps only windows with
 substance, and combines a few per-item features with a logistic model whose weights live in
-scorer_weights.json (fitted by bench/fit_scorer.py, leave-one-document-out).
+app/scoring/weights.json (fitted by bench/fit_scorer.py, leave-one-document-out).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from app.document import Document
-from app.rubric import Item
+from app.document.parse import Document
+from app.knowledge.rubric import Item
 
-WEIGHTS_FILE = Path(__file__).with_name("scorer_weights.json")
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 SUBSTANTIVE = 0.5
 # A design that fills its template with placeholders ("TBD", "standard", "will be done") earns
 # credit only for concrete statements: past this share of placeholder lines, the bar rises.

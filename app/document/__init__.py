@@ -1,0 +1,1 @@
+"""Designs as the reviewer reads them: their format, and their lines, sections and windows."""

@@ -1,0 +1,224 @@
+"""The review service: the one way every door gets a review.
+
+REST, Slack, the CLI and `check` (in process) call `ReviewService.review`; they differ only in how
+they read input and render output. The service owns decoding and limits, the stored-review key,
+one in-memory cache of recent reviews in front of the stored reviews, the review slots (how many
+reviews run and wait at once) and the review metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app import __version__
+from app.config import Settings
+from app.document.parse import check_limits, decode_document
+from app.errors import Refused
+from app.review.metrics import Metrics
+from app.review.model import Review, ReviewerInfo
+from app.review.build import build_reviewer
+from app.review.reviewer import Reviewer
+from app.review.runtime import Runtime
+from app.review.slots import LineMemory, ReviewSlots
+from app.storage.reviews import MEMORY_URL, ReviewStore, cache_key, open_review_store, redact
+
+log = logging.getLogger("design_review")
+
+
+class ReviewerSource(Protocol):
+    """Where the service gets the reviewer: `reviewer()` waits for it while it loads."""
+
+    settings: Settings
+
+    @property
+    def ready(self) -> bool: ...
+
+    def reviewer(self, wait: float = 30.0) -> Reviewer: ...
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """A design to review and the options that change its review."""
+
+    document: str | bytes
+    title: str | None = None
+    format: str = "markdown"
+    topics: frozenset[str] = frozenset()
+    backend: str | None = None
+    fresh: bool = False  # neither a stored review nor cached LLM answers: review it again
+
+    def options(self) -> dict:
+        """The request's part of the stored-review key."""
+        options: dict = {"format": self.format, "title": self.title}
+        if self.topics:
+            options["topics"] = sorted(self.topics)
+        return options
+
+
+@dataclass
+class Reviewed:
+    """A review as the service answers it: its JSON, and the review itself when a door needs it."""
+
+    body: bytes
+    cached: bool
+    _review: Review | None = field(default=None, repr=False)
+
+    @property
+    def review(self) -> Review:
+        if self._review is None:
+            self._review = Review.model_validate_json(self.body)
+        return self._review
+
+
+class ReviewService:
+    """Decoding, limits, stored reviews, the review slots and the metrics around one reviewer."""
+
+    def __init__(self, settings: Settings, source: ReviewerSource, store: ReviewStore | None = None,
+                 metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.source = source
+        self.slots = ReviewSlots(settings.max_concurrent_reviews, settings.max_queued_reviews,
+                                 settings.review_timeout_s)
+        self.metrics = metrics or Metrics()
+        self.metrics.in_flight.set_function(lambda: self.slots.in_flight)
+        self._store = store
+        self._recent = RecentReviews(settings.review_cache_size)
+        self._lines = LineMemory()
+
+    def start(self) -> None:
+        """Open the review database and create its schema."""
+        if self._store is None:
+            self._store = open_review_store(self.settings.database_url)
+        log.info("review store ready", extra={"fields": {"database": redact(self._store.url)}})
+
+    def stop(self) -> None:
+        self.slots.close()
+        if self._store is not None:
+            self._store.close()
+
+    @property
+    def store(self) -> ReviewStore:
+        if self._store is None:
+            self.start()
+        return self._store  # type: ignore[return-value]
+
+    def key_for(self, reviewer: Reviewer, text: str, request: ReviewRequest) -> str:
+        """The stored-review key: document, request options, rubric/corpus/reviewer versions and
+        the backend the request resolves to."""
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        versions = {"rubric": reviewer.rubric.version, "corpus": reviewer.corpus_version,
+                    "reviewer": __version__, "embedding": reviewer.embedder.name,
+                    "backend": reviewer.backend_for(request.backend)}
+        if versions["backend"] == "llm":  # a new model, server or prompt is a new review
+            versions["llm"] = reviewer.llm_version()
+        return cache_key(sha, request.options(), versions)
+
+    async def review(self, request: ReviewRequest) -> Reviewed:
+        """A stored review for the same document and options, else a new one, stored before it returns.
+
+        A stored review is answered as stored (marked cached), without a round trip through the
+        model. Refused (503 + Retry-After) when the review slots are full or the review overruns.
+        """
+        started = time.perf_counter()
+        text = decode_document(request.document)  # a document over the limits waits for nothing
+        check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
+        # A stored review is the common answer and costs ~1 ms: no hop to a worker thread for
+        # what is quick (a loaded reviewer, the key of a document of normal size).
+        source = self.source
+        reviewer = source.reviewer(wait=0) if source.ready else await asyncio.to_thread(source.reviewer)
+        if len(text) <= _INLINE_KEY_CHARS:
+            key = self.key_for(reviewer, text, request)
+        else:
+            key = await asyncio.to_thread(self.key_for, reviewer, text, request)
+        if not request.fresh:
+            hit = self._recent.get(key) or await asyncio.to_thread(self._from_store, key)
+            if hit is not None:
+                self.metrics.observe_review(hit.reviewer, cached=True)
+                elapsed = int((time.perf_counter() - started) * 1000)
+                return Reviewed(_ELAPSED.sub(b'"elapsed_ms":%d' % elapsed, hit.body, count=1), cached=True)
+
+        lines = LineMemory.lines(text)
+
+        def work() -> tuple[Review, bytes]:
+            review = reviewer.review(text, title=request.title, fmt=request.format,
+                                     topics=request.topics, backend=request.backend, fresh=request.fresh)
+            self._lines.remember(lines)
+            body = review.model_dump_json()
+            self.store.put_json(review, key, body)  # stored before anyone sees it
+            if not review.reviewer.degraded:
+                self._recent.put(key, Recent(_as_cached(review), review.reviewer))
+            return review, body.encode("utf-8")
+
+        try:
+            review, body = await self.slots.run(work, cost=self._lines.expected_seconds(lines))
+        except Refused as exc:
+            self.metrics.refused.labels(exc.reason).inc()
+            raise
+        self.metrics.observe_review(review.reviewer, cached=False)
+        return Reviewed(body, cached=False, _review=review)
+
+    def review_now(self, request: ReviewRequest) -> Reviewed:
+        """`review` for a caller without an event loop (the CLI, `check` in process)."""
+        return asyncio.run(self.review(request))
+
+    def _from_store(self, key: str) -> "Recent | None":
+        review = self.store.find_cached(key)
+        if review is None:
+            return None
+        recent = Recent(_as_cached(review), review.reviewer)
+        self._recent.put(key, recent)
+        return recent
+
+
+def local_service(settings: Settings, reviewer: Reviewer | None = None) -> ReviewService:
+    """A review service for one process without a server (the CLI, `check`): the reviewer built
+    now (ingesting a new local store first) and its reviews kept in memory, not in the database."""
+    runtime = Runtime.of(reviewer or build_reviewer(settings, ingest_if_empty=True))
+    return ReviewService(settings, runtime, store=open_review_store(MEMORY_URL))
+
+
+@dataclass(frozen=True)
+class Recent:
+    """A review's JSON (with its reviewer info for the metrics), kept in memory by its key."""
+
+    body: bytes
+    reviewer: ReviewerInfo
+
+
+class RecentReviews:
+    """The most recently used reviews as JSON bytes (DESIGN_REVIEW_REVIEW_CACHE_SIZE of them)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Recent] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Recent | None:
+        with self._lock:
+            recent = self._items.get(key)
+            if recent is not None:
+                self._items.move_to_end(key)
+            return recent
+
+    def put(self, key: str, recent: Recent) -> None:
+        with self._lock:
+            self._items[key] = recent
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_INLINE_KEY_CHARS = 256_000  # hashing this much takes well under a millisecond
+_ELAPSED = re.compile(rb'"elapsed_ms":\d+')  # a key only: quotes inside strings are escaped
+
+
+def _as_cached(review: Review) -> bytes:
+    info = review.reviewer.model_copy(update={"cached": True})
+    return review.model_copy(update={"reviewer": info}).model_dump_json().encode("utf-8")
