@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api.app import create_app
+from app.api.app import create_api
 from app.config import Settings, get_settings
 from app.review.runtime import Runtime
 from app.review.service import ReviewService
 from app.slack import EVENTS_PATH, mount_slack
 
 
-def build_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     """The REST API and the Slack bot over one review service."""
     runtime = Runtime(settings or get_settings())  # loads the reviewer in the background
     service = ReviewService(runtime.settings, runtime)
-    app = create_app(service, signed_paths=frozenset({EVENTS_PATH}))
+    app = create_api(service, signed_paths=frozenset({EVENTS_PATH}))
     mount_slack(app, service)  # /slack/events: the Slack bot, or 503 when it is not configured
     return app
 
 
-app = build_app()
+app = create_app()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from labels import ROOT
 
-from app.corpus import read_corpus
+from app.knowledge.corpus import read_corpus
 
 MARKERS = ("amber", "basalt", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "indigo",
            "juniper", "kelp", "lagoon", "maple", "nectar", "onyx", "pebble", "quartz", "raven",
@@ -64,7 +64,7 @@ def main() -> None:
     from app.check.runner import run_check
     from app.check.sources import LocalSource
     from app.config import get_settings
-    from app.service import build_reviewer
+    from app.review.build import build_reviewer
 
     settings = get_settings()
     source = LocalSource(settings, build_reviewer(settings))

@@ -19,9 +19,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.document import parse_document  # noqa: E402
-from app.embedder import TorchBackend, model_path  # noqa: E402
-from app.onnx_model import OnnxBackend, export_model  # noqa: E402
+from app.document.parse import parse_document  # noqa: E402
+from app.embedding.embedder import TorchBackend, model_path  # noqa: E402
+from app.embedding.onnx import OnnxBackend, export_model  # noqa: E402
 
 SUBJECTS = ["The ranking service", "A nightly Spark job", "The feature store",
             "Our candidate generator", "The API gateway", "A Kafka consumer",

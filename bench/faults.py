@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from llm_standin import every_item, free_port, raw, running_standin, slow, status  # noqa: E402
 
 from app.config import get_settings  # noqa: E402
-from app.service import build_reviewer  # noqa: E402
+from app.review.build import build_reviewer  # noqa: E402
 
 DOC = (ROOT / "examples" / "recsys_design.md").read_text()
 INVENTED = lambda body, item: ("We shard the feature store across 40 regions with 2 ms reads", [3])  # noqa: E731
@@ -49,7 +49,7 @@ def main() -> None:
             answered, degraded, reasons, started = 0, 0, Counter(), time.perf_counter()
             for _ in range(args.reviews):
                 try:
-                    review = reviewer.review(DOC, backend="llm", use_cache=False)
+                    review = reviewer.review(DOC, backend="llm", fresh=True)
                 except Exception as exc:  # what the target forbids: an error instead of a review
                     reasons[f"ERROR {type(exc).__name__}: {exc}"] += 1
                     continue

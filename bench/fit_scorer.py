@@ -2,7 +2,7 @@
 
 Prints the cross-validated figures (each document scored by a model that never saw it), picks
 the status thresholds on those held-out predictions, then fits on every document and writes
-app/scorer_weights.json. Usage: python bench/fit_scorer.py [--C 0.5] [--dry-run]
+app/scoring/weights.json. Usage: python bench/fit_scorer.py [--C 0.5] [--dry-run]
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import numpy as np
 from labels import ROOT, gap_figures, load_set, stage_score
 from sklearn.linear_model import LogisticRegression
 
-from app import reviewer as reviewer_module
+from app.review import reviewer as reviewer_module
 from app.config import get_settings
-from app.document import parse_document
-from app.scorer import FEATURES, WEIGHTS_FILE, ScorerModel, gate
-from app.service import build_reviewer
+from app.document.parse import parse_document
+from app.scoring.local import FEATURES, WEIGHTS_FILE, ScorerModel, gate
+from app.review.build import build_reviewer
 
 
 def collect(reviewer, docs):

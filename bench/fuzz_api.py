@@ -1,6 +1,6 @@
 """Fuzz the REST API with schemathesis against its own OpenAPI schema, auth on.
 
-Starts `uvicorn app.main:app` on a free loopback port (a temp review database, one API key, the
+Starts `uvicorn app.api.app:app` on a free loopback port (a temp review database, one API key, the
 Slack route configured with a throwaway signing secret so that it answers as in production, no
 rate limit so that the fuzzer is not throttled), runs `st run` over every operation, then reads the
 server's own /metrics for the number of requests it answered by status. Prints the counts; exits

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from llm_standin import answer, asked_ids, document_lines, running_standin  # noqa: E402
 
 from app.config import get_settings  # noqa: E402
-from app.service import build_reviewer  # noqa: E402
+from app.review.build import build_reviewer  # noqa: E402
 
 
 def quoting_answer(body: dict) -> list[dict]:
@@ -42,13 +42,13 @@ def main() -> None:
         standin.reset(answer(quoting_answer))
         reviewer = build_reviewer(get_settings(llm_api_key="bench", llm_base_url=standin.url,
                                                llm_model="standin", llm_cache_dir=None))
-        reviewer.review(doc, backend="llm", use_cache=False)  # warm: embeddings, prompt, HTTP client
+        reviewer.review(doc, backend="llm", fresh=True)  # warm: embeddings, prompt, HTTP client
         local, llm, extra = [], [], []
         for _ in range(args.runs):
             started = time.perf_counter()
-            reviewer.review(doc, backend="local", use_cache=False)
+            reviewer.review(doc, backend="local", fresh=True)
             mid = time.perf_counter()
-            review = reviewer.review(doc, backend="llm", use_cache=False)
+            review = reviewer.review(doc, backend="llm", fresh=True)
             end = time.perf_counter()
             assert review.reviewer.backend == "llm", review.reviewer.degraded_reason
             local.append(mid - started)

@@ -1,6 +1,6 @@
 """Load on the REST API over loopback: 50 clients for 60 s, then a burst of 200 clients for 20 s.
 
-Starts `uvicorn app.main:app` (one process, the embedded default, a temp review database, API
+Starts `uvicorn app.api.app:app` (one process, the embedded default, a temp review database, API
 keys on) and drives it with asyncio clients in a bounded loop. The document mix, by default:
 repeated ~2,000-word designs (a pool warmed before the clock starts, as in a steady state where CI
 re-reviews unchanged designs), designs with one section edited, and unseen designs (every line

@@ -18,7 +18,7 @@ import time
 from labels import gap_figures, load_set, stage_score
 
 from app.config import get_settings
-from app.service import build_reviewer
+from app.review.build import build_reviewer
 
 TARGETS = {"gap_precision": 0.85, "gap_recall": 0.80, "kappa": 0.65, "stage_mae": 0.12}
 

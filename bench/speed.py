@@ -22,8 +22,8 @@ import httpx
 from labels import ROOT
 
 from app.config import get_settings
-from app.corpus import read_corpus
-from app.service import build_reviewer, ingest
+from app.knowledge.corpus import read_corpus
+from app.review.build import build_reviewer, ingest
 
 
 @cache

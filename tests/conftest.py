@@ -21,8 +21,8 @@ import uvicorn
 
 from app.config import Settings, get_settings
 from app.main import create_app
-from app.reviewer import Reviewer
-from app.service import build_reviewer, ingest
+from app.review.reviewer import Reviewer
+from app.review.build import build_reviewer, ingest
 
 from helpers import ONNX_DIR, REPO, SERVER_MAX_BYTES, SERVER_MAX_LINES
 

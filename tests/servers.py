@@ -1,6 +1,6 @@
 """Servers for the operations tests: the real app on a free loopback port, in a thread or a process.
 
-A thread is quick to start and shares the process-wide embedder; a subprocess (`uvicorn app.main:app`
+A thread is quick to start and shares the process-wide embedder; a subprocess (`uvicorn app.api.app:app`
 configured by DESIGN_REVIEW_* variables) is what a restart, a kill or the log lines need.
 """
 
@@ -67,7 +67,7 @@ def thread_server(settings, wait: bool = True):
 
 
 class ProcessServer:
-    """`uvicorn app.main:app` in a subprocess, its stderr (the JSON logs) in a file."""
+    """`uvicorn app.api.app:app` in a subprocess, its stderr (the JSON logs) in a file."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env

@@ -387,7 +387,7 @@ def test_server_source_sends_the_key_and_parses_reviews(server_url, source):
     assert remote.rubric.version == source.rubric.version
     assert [i.id for i in remote.rubric.items()] == [i.id for i in source.rubric.items()]
     review = remote.review((CHECK / "weak.md").read_bytes(), "markdown", frozenset())
-    assert review.overall.score == source.reviewer.review((CHECK / "weak.md").read_bytes()).overall.score
+    assert review.overall.score == source.reviewer.review((CHECK / "weak.md").read_text()).overall.score
     assert all(r.headers["authorization"] == "Bearer s3cret" for r in seen)
     assert json.loads(seen[-1].content) == {"document": (CHECK / "weak.md").read_text(), "format": "markdown",
                                             "title": None}

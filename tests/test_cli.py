@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from app.config import get_settings
-from app.service import store_for
-from app.store import GUIDANCE, ITEMS
+from app.review.build import store_for
+from app.knowledge.chroma import GUIDANCE, ITEMS
 
 from helpers import FIXTURES, ONNX_DIR, assert_review_shape, cli_command, read_fixture
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from app.document import check_limits, decode_document, parse_document
+from app.document.parse import check_limits, decode_document, parse_document
 from app.errors import DocumentTooLarge, UserError
 
 from helpers import line_of, read_fixture

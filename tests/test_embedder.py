@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.embedder import DIMENSIONS, Embedder, condense
+from app.embedding.embedder import DIMENSIONS, Embedder, condense
 
 TEXTS = [
     "We split by event time: the last two weeks are the test set, never shuffled.",
@@ -48,7 +48,7 @@ def test_related_texts_are_closer_than_unrelated_ones(reviewer):
 # The embedding process (app/embed_worker.py), as the server runs it.
 
 def _worker(settings):
-    from app.embedder import load_backend
+    from app.embedding.embedder import load_backend
     return load_backend(settings.embedding_backend, 2, settings.onnx_cache_dir, in_process=False)
 
 
@@ -83,14 +83,14 @@ def test_the_embedding_process_answers_a_bad_request_with_an_error_and_goes_on(s
     import subprocess
     import sys
 
-    from app.embed_worker import read_frame, write_frame
-    from app.embedder import model_path
-    from app.onnx_model import export_model, max_seq_length
+    from app.embedding.worker import read_frame, write_frame
+    from app.embedding.embedder import model_path
+    from app.embedding.onnx import export_model, max_seq_length
 
     path = model_path()
     args = [str(export_model(path, settings.onnx_cache_dir)), str(path / "tokenizer.json"),
             str(max_seq_length(path)), "1"]
-    child = subprocess.Popen([sys.executable, "-m", "app.embed_worker", *args],
+    child = subprocess.Popen([sys.executable, "-m", "app.embedding.worker", *args],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         write_frame(child.stdin, b"not json")
@@ -107,7 +107,7 @@ def test_the_embedding_process_answers_a_bad_request_with_an_error_and_goes_on(s
 def test_an_embedding_process_that_cannot_load_the_model_fails_at_start_with_a_clear_error(tmp_path):
     import pytest
 
-    from app.embed_worker import WorkerBackend
+    from app.embedding.worker import WorkerBackend
     from app.errors import DependencyError
 
     with pytest.raises(DependencyError, match="embedding process ended twice without answering"):

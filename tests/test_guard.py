@@ -10,7 +10,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.config import get_settings
-from app.operations import install_operations
+from app.api.setup import install_operations
+from app.review.service import ReviewService
 from servers import free_port
 
 
@@ -36,7 +37,7 @@ def tiny_app_server(app):
 
 def test_an_unexpected_error_is_a_json_500_with_the_request_id_and_no_traceback(tmp_path):
     app = FastAPI()
-    install_operations(app, get_settings(database_url=f"sqlite:///{tmp_path}/r.db"))
+    install_operations(app, ReviewService(get_settings(database_url=f"sqlite:///{tmp_path}/r.db"), None))
 
     @app.get("/ok")
     def ok() -> dict:

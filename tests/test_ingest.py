@@ -11,9 +11,9 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 
 from app.config import get_settings
-from app.rubric import load_rubric
-from app.service import ingest, store_for
-from app.store import GUIDANCE, ITEMS
+from app.knowledge.loader import load_knowledge
+from app.review.build import ingest, store_for
+from app.knowledge.chroma import GUIDANCE, ITEMS
 
 from helpers import ONNX_DIR
 
@@ -115,7 +115,7 @@ def test_deleting_a_file_removes_its_chunks(fresh):
 
 
 def test_guidance_chunks_carry_group_item_source_and_heading(settings, ingested):
-    rubric = load_rubric(settings.corpus_dir)
+    rubric = load_knowledge(settings.corpus_dir).rubric
     groups = {g.id for g in (*rubric.stages, *rubric.topics)} | {"pitfalls"}
     ids = {i.id for i in rubric.items()} | {p.id for p in rubric.pitfalls}
     records = chroma_records(settings.store_path, GUIDANCE)
@@ -131,7 +131,7 @@ def test_guidance_chunks_carry_group_item_source_and_heading(settings, ingested)
 
 
 def test_rubric_item_chunks_cover_every_anchor(settings, ingested):
-    rubric = load_rubric(settings.corpus_dir)
+    rubric = load_knowledge(settings.corpus_dir).rubric
     records = chroma_records(settings.store_path, ITEMS)
     per_item: dict[str, int] = {}
     for meta in records.values():

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from app.config import get_settings
-from app.limits import LineMemory, ReviewSlots, TokenBucket
+from app.api.ratelimit import TokenBucket
+from app.review.slots import LineMemory, ReviewSlots
 from helpers import ONNX_DIR, read_fixture
 from servers import thread_server
 

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from app.config import get_settings
-from app.reviewer import Reviewer
-from app.service import build_reviewer
+from app.review.reviewer import Reviewer
+from app.review.build import build_reviewer
 
 from helpers import ONNX_DIR, assert_review_shape, line_of, read_fixture
 from llm_standin import every_item, free_port, raw, running_standin, slow, status
@@ -57,7 +57,7 @@ def cite(needle: str):
 
 def fresh(llm: Reviewer, standin, default, *script, **kwargs):
     standin.reset(default, *script)
-    return llm.review(kwargs.pop("doc", DOC), backend="llm", use_cache=False, **kwargs)
+    return llm.review(kwargs.pop("doc", DOC), backend="llm", fresh=True, **kwargs)
 
 
 def test_request_is_deterministic_bounded_and_marks_the_document_as_data(llm, standin):
@@ -151,9 +151,9 @@ def test_429_waits_for_retry_after_then_answers(llm, standin):
 def local_seconds(reviewer: Reviewer) -> float:
     """The local part of a review (warm): what an LLM review takes beyond its deadline at most."""
     reviewer.llm_scorer()
-    reviewer.review(DOC, backend="local", use_cache=False)
+    reviewer.review(DOC, backend="local", fresh=True)
     started = time.monotonic()
-    reviewer.review(DOC, backend="local", use_cache=False)
+    reviewer.review(DOC, backend="local", fresh=True)
     return time.monotonic() - started
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from app.config import get_settings
 from app.llm.verify import normalise
-from app.service import build_reviewer
+from app.review.build import build_reviewer
 
 from helpers import ONNX_DIR, REPO, assert_review_shape
 from llm_standin import free_port

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.document import parse_document
-from app.pitfalls import DETECTORS, find_pitfalls
+from app.document.parse import parse_document
+from app.scoring.pitfalls import DETECTORS, find_pitfalls
 
 from helpers import line_of, read_fixture
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.corpus import read_corpus
+from app.knowledge.corpus import read_corpus
 from app.errors import CorpusError
-from app.rubric import load_rubric
+from app.knowledge.loader import load_knowledge
 
 CHECKLIST = Path(__file__).resolve().parents[2] / "shared" / "spec" / "checklist.yaml"
 
@@ -17,7 +17,7 @@ CHECKLIST = Path(__file__).resolve().parents[2] / "shared" / "spec" / "checklist
 @pytest.fixture(scope="module")
 def rubric(corpus_snapshot):
     """The rubric of corpus/, read from the session's snapshot of it."""
-    return load_rubric(corpus_snapshot)
+    return load_knowledge(corpus_snapshot).rubric
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +83,11 @@ def test_every_id_has_its_own_body_section(corpus_snapshot, rubric):
 def test_rubric_version_is_stable_and_changes_with_the_rubric(tmp_path):
     (tmp_path / "stages").mkdir()
     (tmp_path / "stages" / "01_problem.md").write_text(_stage_file("problem", ["problem.scope"]))
-    first = load_rubric(tmp_path).version
-    assert load_rubric(tmp_path).version == first
+    first = load_knowledge(tmp_path).rubric.version
+    assert load_knowledge(tmp_path).rubric.version == first
     (tmp_path / "stages" / "01_problem.md").write_text(
         _stage_file("problem", ["problem.scope", "problem.scale"]))
-    assert load_rubric(tmp_path).version != first
+    assert load_knowledge(tmp_path).rubric.version != first
 
 
 def _stage_file(stage: str, item_ids: list[str], order: int = 1) -> str:
@@ -103,7 +103,7 @@ def test_duplicate_item_id_raises_corpus_error(tmp_path):
     (tmp_path / "stages" / "01b_problem.md").write_text(
         _stage_file("problem", ["problem.scale", "problem.scope"], order=2))
     with pytest.raises(CorpusError, match=r"problem\.scope"):
-        load_rubric(tmp_path)
+        load_knowledge(tmp_path).rubric
 
 
 def test_duplicate_pitfall_id_raises_corpus_error(tmp_path):
@@ -112,21 +112,21 @@ def test_duplicate_pitfall_id_raises_corpus_error(tmp_path):
     entry = "  - {id: pitfall.leak, title: Leak, severity: critical, anchors: [x], questions: [y]}"
     (tmp_path / "pitfalls.md").write_text(f"---\nkind: pitfalls\npitfalls:\n{entry}\n{entry}\n---\n")
     with pytest.raises(CorpusError, match=r"pitfall\.leak"):
-        load_rubric(tmp_path)
+        load_knowledge(tmp_path).rubric
 
 
 def test_item_outside_its_stage_raises_corpus_error(tmp_path):
     (tmp_path / "stages").mkdir()
     (tmp_path / "stages" / "01_problem.md").write_text(_stage_file("problem", ["metrics.online"]))
     with pytest.raises(CorpusError, match="must start with 'problem.'"):
-        load_rubric(tmp_path)
+        load_knowledge(tmp_path).rubric
 
 
 def test_file_without_front_matter_raises_corpus_error(tmp_path):
     (tmp_path / "stages").mkdir()
     (tmp_path / "stages" / "01_problem.md").write_text("# Problem\n\nNo front matter here.\n")
     with pytest.raises(CorpusError, match="front matter"):
-        load_rubric(tmp_path)
+        load_knowledge(tmp_path).rubric
 
 
 def test_an_installed_wheel_reads_the_corpus_it_carries(tmp_path, monkeypatch):

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from app.config import get_settings
-from app.security import KeyRing, hash_key, key_id, normalise_keys
+from app.api.security import KeyRing, key_id
+from app.keys import hash_key, normalise_keys
 from helpers import cli_command, read_fixture
 from servers import ProcessServer, process_env
 

@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from app.config import get_settings
 from app.main import create_app
-from app.review import Evidence, PitfallFinding
+from app.review.model import Evidence, PitfallFinding
 from app.slack import EVENTS_PATH
 from app.slack.blocks import review_message
 from app.slack.bot import COMMAND

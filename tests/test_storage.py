@@ -15,7 +15,7 @@ import uuid
 import httpx
 import pytest
 
-from app.storage import DEFAULT_SQLITE_PATH, cache_key, open_review_store, redact
+from app.storage.reviews import DEFAULT_SQLITE_PATH, cache_key, open_review_store, redact
 from helpers import assert_review_shape, read_fixture
 from servers import ProcessServer, process_env
 

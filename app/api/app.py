@@ -19,7 +19,7 @@ from app.review.service import ReviewService
 log = logging.getLogger("design_review")
 
 
-def create_app(service: ReviewService, signed_paths: frozenset[str] = frozenset()) -> FastAPI:
+def create_api(service: ReviewService, signed_paths: frozenset[str] = frozenset()) -> FastAPI:
     """The REST API over a review service; its reviewer loads in the background at start-up.
 
     `signed_paths`: routes a door mounts afterwards that authenticate by their own signature.

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app.knowledge.corpus import CorpusFile, read_corpus
+from app.knowledge.corpus import CorpusFile
 from app.errors import CorpusError
 
 
@@ -157,8 +157,3 @@ def build_rubric(files: list[CorpusFile]) -> Rubric:
     rubric = Rubric(tuple(stages), tuple(topics), tuple(pitfalls))
     blob = json.dumps(asdict(rubric), sort_keys=True).encode()
     return Rubric(rubric.stages, rubric.topics, rubric.pitfalls, hashlib.sha256(blob).hexdigest()[:12])
-
-
-def load_rubric(corpus_dir: Path) -> Rubric:
-    """Read the corpus folder and build its rubric."""
-    return build_rubric(read_corpus(corpus_dir))
