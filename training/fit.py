@@ -1,0 +1,305 @@
+"""Fit the local scorer (app/scoring/weights.json) from the labelled design documents.
+
+    python training/restore.py --mirrors /work/.mirror --out /tmp/design-review-real   # public texts
+    python training/fit.py                 # fit on every labelled set found, write the weights
+    python training/fit.py --cv real-dev   # leave-one-document-out figures on a set, write nothing
+
+The passage models learn from the labelled evidence spans (supports), the spans of partial items
+and "mentions" judgements (mentions), and every other window of a document, with explicit
+"unrelated" judgements (hard negatives) weighted most. The item model learns covered / partial /
+missing from the passages' summaries. Without the restored public texts the fit uses the
+synthetic designs alone (it says which sets it used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from data import CREDIT, ROOT, Labelled, load_set
+
+from app.config import get_settings
+from app.document.parse import parse_document
+from app.review.build import build_reviewer
+from app.scoring.local import ITEM_FEATURES, STATUSES, WEIGHTS_FILE, Linear, ScorerModel, item_features
+from app.scoring.passages import Passages
+from app.scoring.substance import substance
+
+TRAIN_SETS = ("designs", "real", "dev", "real-dev")
+NEGATIVE_SHARE = 0.15   # of the windows nobody labelled for an item, this share is kept (seeded)
+WEIGHT = {"supports": 1.0, "mentions": 1.0, "unrelated": 3.0, "unlabelled": 1.0}
+
+
+@dataclass
+class Example:
+    """One labelled document read by the scorer."""
+
+    doc: Labelled
+    passages: Passages
+    items: list            # rubric items evaluated on this document (stages + its labelled topics)
+    columns: np.ndarray    # their columns among the scorer's items
+    support: np.ndarray    # unique windows x items: 1 supports, 0 not, -1 unknown
+    mention: np.ndarray
+    weight: np.ndarray
+    status: np.ndarray     # items: 0 missing, 1 partial, 2 covered
+    windows: list          # the parsed document's windows
+
+
+def overlaps(window, spans) -> bool:
+    return any(window.start_line <= b and window.end_line >= a for a, b in spans)
+
+
+def read(reviewer, doc: Labelled) -> Example:
+    parsed = parse_document(doc.text, doc.name, "markdown")
+    vectors = reviewer.embedder.embed([w.text for w in parsed.windows])
+    subst = np.array([substance(w.text, w.kind, w.section) for w in parsed.windows], dtype=np.float32)
+    passages = reviewer.scorer.passages(parsed, vectors, subst)
+    scorer_items = reviewer.scorer.items
+    groups = {g.id for g in reviewer.rubric.stages} | doc.topics
+    columns = np.array([j for j, i in enumerate(scorer_items) if i.group in groups])
+    items = [scorer_items[j] for j in columns]
+    u = len(passages.index)
+    windows = [parsed.windows[k] for k in passages.index]
+    support = np.zeros((u, len(items)), dtype=np.float32)
+    mention = np.zeros((u, len(items)), dtype=np.float32)
+    weight = np.full((u, len(items)), -1.0, dtype=np.float32)  # -1: unlabelled, sampled later
+    status = np.zeros(len(items), dtype=np.int64)
+    evidence = doc.label.get("evidence", {})
+    for c, item in enumerate(items):
+        st = doc.status(item.id)
+        status[c] = {"covered": 2, "partial": 1}.get(st, 0)
+        spans = [tuple(s) for s in evidence.get(item.id, [])]
+        for r, w in enumerate(windows):
+            if st in ("covered", "partial") and spans and overlaps(w, spans):
+                support[r, c] = 1.0 if st == "covered" else 0.0
+                mention[r, c] = 1.0
+                weight[r, c] = 1.0
+    index = {i.id: c for c, i in enumerate(items)}
+    for p in doc.label.get("passages", []):
+        c = index.get(p.get("item"))
+        if c is None or p.get("label") not in WEIGHT:
+            continue
+        for r, w in enumerate(windows):
+            if overlaps(w, [tuple(p["lines"])]):
+                support[r, c] = float(p["label"] == "supports")
+                mention[r, c] = float(p["label"] in ("supports", "mentions"))
+                weight[r, c] = WEIGHT[p["label"]]
+    return Example(doc, passages, items, columns, support, mention, weight, status, windows)
+
+
+def pair_rows(examples: list[Example], seed: int = 7):
+    """The passage models' training rows: labelled pairs and a sample of the unlabelled ones."""
+    rng = np.random.default_rng(seed)
+    xs, ys, ym, ws = [], [], [], []
+    for ex in examples:
+        if not len(ex.passages.index):
+            continue
+        flat = ex.passages.flat().reshape(len(ex.passages.index), -1, ex.passages.flat().shape[1])
+        x = flat[:, ex.columns, :]
+        weight = ex.weight.copy()
+        unlabelled = weight < 0
+        keep = unlabelled & (rng.random(weight.shape) < NEGATIVE_SHARE) & ~ex.passages.is_heading[:, None]
+        weight[unlabelled] = 0.0
+        weight[keep] = WEIGHT["unlabelled"] / NEGATIVE_SHARE / 10.0
+        mask = weight > 0
+        xs.append(x[mask])
+        ys.append(ex.support[mask])
+        ym.append(ex.mention[mask])
+        ws.append(weight[mask])
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ym), np.concatenate(ws)
+
+
+def fit_linear(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, C: float = 1.0,
+               multi: bool = False) -> Linear:
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    model = LogisticRegression(C=C, max_iter=2000)
+    model.fit((x - mean) / std, y, sample_weight=w)
+    return Linear(mean, std, np.atleast_2d(model.coef_), np.atleast_1d(model.intercept_))
+
+
+def item_rows(ex: Example, model: ScorerModel, priors: dict[str, float]) -> np.ndarray:
+    p = ex.passages
+    if len(p.index):
+        x = p.flat()
+        support = model.support.probability(x).reshape(p.shape)
+        mention = model.mention.probability(x).reshape(p.shape)
+    else:
+        support = mention = np.zeros(p.shape)
+    prior = np.array([priors.get(i.id, 0.0) for i in model_items(ex)])
+    feats, best = item_features(_subset(p, ex.columns), support[:, ex.columns], mention[:, ex.columns], prior)
+    return feats, best, support[:, ex.columns]
+
+
+def model_items(ex: Example):
+    return ex.items
+
+
+def _subset(p: Passages, columns: np.ndarray) -> Passages:
+    return Passages(p.index, p.pair[:, columns], p.cues, p.subst, p.is_heading, p.home[columns], p.named[columns])
+
+
+def item_priors(examples: list[Example]) -> dict[str, float]:
+    """Each item's log-odds of being covered across the training documents (smoothed)."""
+    counts: dict[str, list[int]] = {}
+    for ex in examples:
+        for item, s in zip(ex.items, ex.status):
+            c = counts.setdefault(item.id, [0, 0])
+            c[0] += int(s == 2)
+            c[1] += 1
+    return {i: float(np.log((a + 1) / (n - a + 1))) for i, (a, n) in counts.items()}
+
+
+def fit(examples: list[Example], C: float = 0.5) -> ScorerModel:
+    x, ys, ym, w = pair_rows(examples)
+    support = fit_linear(x, ys, w, C)
+    mention = fit_linear(x, ym, w, C)
+    priors = item_priors(examples)
+    model = ScorerModel(support, mention, Linear(np.zeros(1), np.ones(1), np.zeros((3, 1)), np.zeros(3)),
+                        priors, 0.5, 0.3)
+    rows, labels = [], []
+    for ex in examples:
+        feats, _, _ = item_rows(ex, model, priors)
+        rows.append(feats)
+        labels.append(ex.status)
+    xi, yi = np.concatenate(rows), np.concatenate(labels)
+    model.item = fit_linear(xi, yi, None, C)
+    dist = model.item.softmax(xi)
+    model.covered_at, model.partial_at = thresholds(dist, yi)
+    return model
+
+
+def thresholds(dist: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The covered threshold with the best kappa (covered vs not), then the partial threshold with
+    the best three-way agreement."""
+    truth = y == 2
+    best = max(np.arange(0.2, 0.8, 0.01), key=lambda t: kappa(truth, dist[:, 2] >= t))
+    credit = dist[:, 2] + 0.5 * dist[:, 1]
+    pred = lambda t: np.where(dist[:, 2] >= best, 2, np.where(credit >= t, 1, 0))
+    part = max(np.arange(0.1, 0.6, 0.01), key=lambda t: float((pred(t) == y).mean()))
+    return float(best), float(part)
+
+
+def kappa(truth: np.ndarray, pred: np.ndarray) -> float:
+    truth, pred = np.asarray(truth, bool), np.asarray(pred, bool)
+    n = len(truth)
+    if n == 0:
+        return 0.0
+    agree = float((truth == pred).mean())
+    pt, pp = truth.mean(), pred.mean()
+    chance = pt * pp + (1 - pt) * (1 - pp)
+    return 1.0 if chance == 1 else (agree - chance) / (1 - chance)
+
+
+def predict(ex: Example, model: ScorerModel, stages) -> dict:
+    """What the reviewer would say of this document: statuses, credits, stage and overall scores."""
+    feats, best, support = item_rows(ex, model, model.priors)
+    dist = model.item.softmax(feats)
+    p, credit = dist[:, 2], dist[:, 2] + 0.5 * dist[:, 1]
+    status = np.where(p >= model.covered_at, 2, np.where(credit >= model.partial_at, 1, 0))
+    by_id = {i.id: k for k, i in enumerate(ex.items)}
+    stage_scores, overall_num, overall_den = {}, 0.0, 0.0
+    for g in stages:
+        ks = [by_id[i.id] for i in g.items]
+        wts = np.array([i.weight for i in g.items])
+        stage_scores[g.id] = float((credit[ks] * wts).sum() / wts.sum())
+        overall_num += float((p[ks] * wts).sum() / wts.sum()) * g.weight
+        overall_den += g.weight
+    return {"status": status, "p": p, "credit": credit, "best": best, "stage": stage_scores,
+            "overall": overall_num / overall_den}
+
+
+def truth_scores(ex: Example, stages) -> tuple[dict, float]:
+    stage, num, den = {}, 0.0, 0.0
+    for g in stages:
+        wts = np.array([i.weight for i in g.items])
+        stage[g.id] = float(sum(CREDIT[ex.doc.status(i.id)] * i.weight for i in g.items) / wts.sum())
+        num += float(sum((ex.doc.status(i.id) == "covered") * i.weight for i in g.items) / wts.sum()) * g.weight
+        den += g.weight
+    return stage, num / den
+
+
+def figures(results: list[tuple[Example, dict]], stages) -> dict:
+    truth, pred, stage_err, overall, words, hits, cited = [], [], [], [], [], 0, 0
+    for ex, out in results:
+        truth += list(ex.status == 2)
+        pred += list(out["status"] == 2)
+        want_stage, want_overall = truth_scores(ex, stages)
+        stage_err += [abs(out["stage"][g] - want_stage[g]) for g in want_stage]
+        overall.append((out["overall"] - want_overall, want_overall, out["overall"]))
+        words.append(ex.doc.words)
+        evidence = ex.doc.label.get("evidence", {})
+        for c, item in enumerate(ex.items):
+            if out["status"][c] == 2 and out["best"][c] >= 0:
+                cited += 1
+                w = ex.windows[out["best"][c]]
+                spans = evidence.get(item.id, []) if ex.status[c] == 2 else []
+                hits += any(w.start_line <= b + 1 and w.end_line >= a - 1 for a, b in spans)
+    truth, pred = np.array(truth), np.array(pred)
+    gap_t, gap_p = ~truth, ~pred
+    tp = float((gap_t & gap_p).sum())
+    errs = np.array([e for e, _, _ in overall])
+    corr = float(np.corrcoef(errs, words)[0, 1]) if len(errs) > 2 else 0.0
+    return {"gap_precision": tp / max(1, gap_p.sum()), "gap_recall": tp / max(1, gap_t.sum()),
+            "kappa": kappa(truth, pred), "stage_mae": float(np.mean(stage_err)),
+            "overall_mae": float(np.abs(errs).mean()), "corr_error_words": corr,
+            "evidence_hit": hits / max(1, cited), "cited": cited,
+            "overall": [(ex.doc.name, ex.doc.words, w, g) for (ex, _), (_, w, g) in zip(results, overall)]}
+
+
+def print_figures(title: str, f: dict) -> None:
+    print(f"\n{title}")
+    for key in ("gap_precision", "gap_recall", "kappa", "stage_mae", "overall_mae", "corr_error_words",
+                "evidence_hit"):
+        print(f"  {key:18} {f[key]:.3f}")
+    print(f"  covered verdicts cited: {f['cited']}")
+    for name, words, want, got in f["overall"]:
+        print(f"    {name:40} {words:5d} words  overall label {want:.2f}  scored {got:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cv", metavar="SET", help="leave-one-document-out on this set; write nothing")
+    parser.add_argument("--sets", default=",".join(TRAIN_SETS), help="sets to fit on")
+    parser.add_argument("--C", type=float, default=0.5)
+    parser.add_argument("--real-texts", type=Path, default=None)
+    parser.add_argument("--real-dev-texts", type=Path, default=None)
+    args = parser.parse_args()
+    settings = get_settings()
+    reviewer = build_reviewer(settings)
+    texts = {"real": args.real_texts, "real-dev": args.real_dev_texts}
+    started = time.perf_counter()
+    examples = [read(reviewer, d) for s in args.sets.split(",") for d in load_set(s, texts.get(s))]
+    used = sorted({e.doc.set for e in examples})
+    print(f"read {len(examples)} documents from {', '.join(used)} in {time.perf_counter() - started:.1f} s",
+          file=sys.stderr)
+    stages = reviewer.rubric.stages
+    if args.cv:
+        results = []
+        for k, ex in enumerate(examples):
+            if ex.doc.set != args.cv:
+                continue
+            model = fit([e for j, e in enumerate(examples) if j != k], args.C)
+            results.append((ex, predict(ex, model, stages)))
+        print_figures(f"{args.cv}, leave-one-document-out ({len(results)} documents, "
+                      f"fitted on the other {len(examples) - 1})", figures(results, stages))
+        return
+    model = fit(examples, args.C)
+    body = {**model.to_json(), "fitted_on": {s: sorted(e.doc.name for e in examples if e.doc.set == s)
+                                             for s in used}}
+    WEIGHTS_FILE.write_text(json.dumps(body, indent=1) + "\n")
+    digest = hashlib.sha256(WEIGHTS_FILE.read_bytes()).hexdigest()
+    print(f"wrote {WEIGHTS_FILE.relative_to(ROOT)} (sha256 {digest[:16]}) from {len(examples)} documents")
+    print_figures("in-sample (fitted on these)", figures([(e, predict(e, model, stages)) for e in examples
+                                                        if e.doc.set in ("real-dev", "dev")], stages))
+
+
+if __name__ == "__main__":
+    main()
