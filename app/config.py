@@ -13,11 +13,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def shipped_dir(name: str) -> Path:
+    """A data folder of the project (corpus, prompts): the checkout's, else the copy a wheel
+    installs under <prefix>/share/design-reviewer."""
+    checkout = PROJECT_ROOT / name
+    installed = Path(sys.prefix) / "share" / "design-reviewer" / name
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
 def default_corpus_dir() -> Path:
     """The checkout's corpus/, else the copy a wheel installs under <prefix>/share."""
-    checkout = PROJECT_ROOT / "corpus"
-    installed = Path(sys.prefix) / "share" / "design-reviewer" / "corpus"
-    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+    return shipped_dir("corpus")
 
 
 def _listing(value: str | list) -> list[str]:

@@ -51,6 +51,7 @@ class Example:
     weight: np.ndarray
     status: np.ndarray     # items: 0 missing, 1 partial, 2 covered
     windows: list          # the parsed document's windows
+    vectors: np.ndarray    # unique windows x dims: their embeddings
 
 
 def overlaps(window, spans) -> bool:
@@ -92,7 +93,8 @@ def read(reviewer, doc: Labelled) -> Example:
                 support[r, c] = float(p["label"] == "supports")
                 mention[r, c] = float(p["label"] in ("supports", "mentions"))
                 weight[r, c] = WEIGHT[p["label"]]
-    return Example(doc, passages, items, columns, support, mention, weight, status, windows)
+    return Example(doc, passages, items, columns, support, mention, weight, status, windows,
+                   vectors[passages.index] if len(passages.index) else np.zeros((0, vectors.shape[1])))
 
 
 def pair_rows(examples: list[Example], seed: int = 7):
@@ -264,6 +266,14 @@ def print_figures(title: str, f: dict) -> None:
         print(f"    {name:40} {words:5d} words  overall label {want:.2f}  scored {got:.2f}")
 
 
+def unfitted_reviewer():
+    """A reviewer whose scorer has no model: fitting reads only its features."""
+    from app.review import reviewer as reviewer_module
+
+    reviewer_module.WEIGHTS_FILE = Path("/nonexistent")
+    return build_reviewer(get_settings())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cv", metavar="SET", help="leave-one-document-out on this set; write nothing")
@@ -272,8 +282,7 @@ def main() -> None:
     parser.add_argument("--real-texts", type=Path, default=None)
     parser.add_argument("--real-dev-texts", type=Path, default=None)
     args = parser.parse_args()
-    settings = get_settings()
-    reviewer = build_reviewer(settings)
+    reviewer = unfitted_reviewer()
     texts = {"real": args.real_texts, "real-dev": args.real_dev_texts}
     started = time.perf_counter()
     examples = [read(reviewer, d) for s in args.sets.split(",") for d in load_set(s, texts.get(s))]

@@ -10,10 +10,10 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from app.config import PROJECT_ROOT
+from app.config import shipped_dir
 from app.errors import CorpusError
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+PROMPTS_DIR = shipped_dir("prompts")  # the checkout's prompts/, or the copy a wheel installs
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
                           trim_blocks=True, lstrip_blocks=True)
 

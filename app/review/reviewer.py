@@ -49,8 +49,11 @@ class Reviewer:
             rows.setdefault(item_id, []).append(k)
         self._item_vectors = {i: vectors[ks].mean(axis=0) for i, ks in rows.items()}
         model = ScorerModel.load() if WEIGHTS_FILE.exists() else None
-        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model, knowledge.bodies)
-        self._stage_vectors = embedder.embed([g.title for g in self.rubric.stages])
+        groups = [*self.rubric.stages, *self.rubric.topics]
+        group_vectors = embedder.embed([g.title for g in groups])
+        self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model, knowledge.bodies,
+                                  {g.id: v for g, v in zip(groups, group_vectors)})
+        self._stage_vectors = group_vectors[: len(self.rubric.stages)]
         self._guidance: dict[str, list[Guidance]] = {}
         self._lock = threading.Lock()
         self._llm = None  # the LLM scorer, built on the first review that asks for it

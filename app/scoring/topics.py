@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from app.document.parse import Document
 from app.knowledge.rubric import Group
-from app.scoring.local import KeywordIndex
+from app.scoring.lexical import KeywordIndex
 
 TOPIC_THRESHOLD = 0.55
 HEADING_WEIGHT = 3
