@@ -175,7 +175,41 @@ def fit(examples: list[Example], C: float = 0.5) -> ScorerModel:
     model.item = fit_linear(xi, yi, None, C)
     dist = model.item.softmax(xi)
     model.covered_at, model.partial_at = thresholds(dist, yi)
+    fit_applicability(model, examples, rows)
     return model
+
+
+def fit_applicability(model: ScorerModel, examples: list[Example], rows: list[np.ndarray]) -> None:
+    """P(not applicable) for non-core items the labels call missing or not applicable, on the
+    documents whose labellers marked applicability."""
+    marked = [(ex, r) for ex, r in zip(examples, rows) if "not_applicable" in ex.doc.label]
+    counts: dict[str, list[int]] = {}
+    for ex, _ in marked:
+        for item in ex.items:
+            c = counts.setdefault(item.id, [0, 0])
+            c[0] += ex.doc.status(item.id) == "not_applicable"
+            c[1] += 1
+    model.na_priors = {i: float(np.log((a + 0.5) / (n - a + 2))) for i, (a, n) in counts.items()}
+    xs, ys = [], []
+    for ex, r in marked:
+        for c, item in enumerate(ex.items):
+            st = ex.doc.status(item.id)
+            if not item.core and st in ("missing", "not_applicable"):
+                xs.append(np.append(r[c], model.na_priors.get(item.id, -4.0)))
+                ys.append(st == "not_applicable")
+    if sum(ys) < 10:
+        model.applies = None
+        return
+    x, y = np.array(xs), np.array(ys)
+    model.applies = fit_linear(x, y, None, 0.5)
+    p = model.applies.probability(x)
+    # The lowest threshold at which most items called not applicable are (precision >= 0.8).
+    for t in np.arange(0.3, 0.96, 0.01):
+        fired = p >= t
+        if fired.sum() and y[fired].mean() >= 0.8:
+            model.na_at = float(t)
+            return
+    model.na_at = 0.96
 
 
 def thresholds(dist: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -206,34 +240,41 @@ def predict(ex: Example, model: ScorerModel, stages) -> dict:
     dist = model.item.softmax(feats)
     p, credit = dist[:, 2], dist[:, 2] + 0.5 * dist[:, 1]
     status = np.where(p >= model.covered_at, 2, np.where(credit >= model.partial_at, 1, 0))
+    na = (model.not_applicable(feats, ex.items) >= model.na_at) & (status == 0)
     by_id = {i.id: k for k, i in enumerate(ex.items)}
     stage_scores, overall_num, overall_den = {}, 0.0, 0.0
     for g in stages:
-        ks = [by_id[i.id] for i in g.items]
-        wts = np.array([i.weight for i in g.items])
+        ks = [by_id[i.id] for i in g.items if not na[by_id[i.id]]] or [by_id[i.id] for i in g.items]
+        wts = np.array([ex.items[k].weight for k in ks])
         stage_scores[g.id] = float((credit[ks] * wts).sum() / wts.sum())
         overall_num += float((p[ks] * wts).sum() / wts.sum()) * g.weight
         overall_den += g.weight
     return {"status": status, "p": p, "credit": credit, "best": best, "stage": stage_scores,
-            "overall": overall_num / overall_den}
+            "overall": overall_num / overall_den, "na": {ex.items[k].id for k in np.flatnonzero(na)}}
 
 
-def truth_scores(ex: Example, stages) -> tuple[dict, float]:
+def truth_scores(ex: Example, stages, na: set[str]) -> tuple[dict, float]:
+    """The labels' stage and overall scores, counted like the reviewer's: over the items it finds
+    applicable (labels without applicability say nothing against that) and the labelled ones."""
     stage, num, den = {}, 0.0, 0.0
     for g in stages:
-        wts = np.array([i.weight for i in g.items])
-        stage[g.id] = float(sum(CREDIT[ex.doc.status(i.id)] * i.weight for i in g.items) / wts.sum())
-        num += float(sum((ex.doc.status(i.id) == "covered") * i.weight for i in g.items) / wts.sum()) * g.weight
+        items = [i for i in g.items if i.id not in na and ex.doc.status(i.id) != "not_applicable"] or list(g.items)
+        wts = np.array([i.weight for i in items])
+        stage[g.id] = float(sum(CREDIT[ex.doc.status(i.id)] * i.weight for i in items) / wts.sum())
+        num += float(sum((ex.doc.status(i.id) == "covered") * i.weight for i in items) / wts.sum()) * g.weight
         den += g.weight
     return stage, num / den
 
 
 def figures(results: list[tuple[Example, dict]], stages) -> dict:
     truth, pred, stage_err, overall, words, hits, cited = [], [], [], [], [], 0, 0
+    na_total = na_wrong = 0
     for ex, out in results:
+        na_total += len(out.get("na", ()))
+        na_wrong += sum(ex.doc.status(i) in ("covered", "partial") for i in out.get("na", ()))
         truth += list(ex.status == 2)
         pred += list(out["status"] == 2)
-        want_stage, want_overall = truth_scores(ex, stages)
+        want_stage, want_overall = truth_scores(ex, stages, out.get("na", set()))
         stage_err += [abs(out["stage"][g] - want_stage[g]) for g in want_stage]
         overall.append((out["overall"] - want_overall, want_overall, out["overall"]))
         words.append(ex.doc.words)
@@ -253,6 +294,7 @@ def figures(results: list[tuple[Example, dict]], stages) -> dict:
             "kappa": kappa(truth, pred), "stage_mae": float(np.mean(stage_err)),
             "overall_mae": float(np.abs(errs).mean()), "corr_error_words": corr,
             "evidence_hit": hits / max(1, cited), "cited": cited,
+            "not_applicable": f"{na_total} items, {na_wrong} of them labelled covered or partial",
             "overall": [(ex.doc.name, ex.doc.words, w, g) for (ex, _), (_, w, g) in zip(results, overall)]}
 
 
@@ -261,7 +303,7 @@ def print_figures(title: str, f: dict) -> None:
     for key in ("gap_precision", "gap_recall", "kappa", "stage_mae", "overall_mae", "corr_error_words",
                 "evidence_hit"):
         print(f"  {key:18} {f[key]:.3f}")
-    print(f"  covered verdicts cited: {f['cited']}")
+    print(f"  covered verdicts cited: {f['cited']}; not applicable: {f['not_applicable']}")
     for name, words, want, got in f["overall"]:
         print(f"    {name:40} {words:5d} words  overall label {want:.2f}  scored {got:.2f}")
 

@@ -221,6 +221,7 @@ def local_views(doc: Document, verdicts: dict[str, Verdict], scorer, vectors: np
     views = {}
     for j, item in enumerate(scorer.items):
         v = verdicts[item.id]
-        spans = () if v.status == "missing" else tuple(doc.spans(v.windows))
-        views[item.id] = LocalView(v.status, v.credit, spans, lambda j=j: support.lines(j))
+        status = "missing" if v.status == "not_applicable" else v.status  # the LLM judges fit anew
+        spans = () if status == "missing" else tuple(doc.spans(v.windows))
+        views[item.id] = LocalView(status, v.credit, spans, lambda j=j: support.lines(j))
     return views

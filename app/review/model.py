@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Status = Literal["covered", "partial", "missing"]
+Status = Literal["covered", "partial", "missing", "not_applicable"]
 Severity = Literal["critical", "warning", "info"]
 Verdict = Literal["strong", "adequate", "needs_work", "insufficient"]
 # Severities from least to most serious, for sorting and for failure thresholds.
@@ -49,6 +49,8 @@ class Gap(BaseModel):
     guidance: list[Guidance] = []
     section: str | None = None
     start_line: int | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1, description=(
+        "how sure the scorer is that the item is not covered; absent in older reviews"))
 
 
 class StageResult(BaseModel):
@@ -135,3 +137,7 @@ class Review(BaseModel):
     def gaps(self) -> list[Gap]:
         """Every gap of the review, stage gaps first."""
         return [g for s in self.stages for g in s.gaps] + list(self.topic_gaps)
+
+    def gaps_by_importance(self) -> list[Gap]:
+        """The gaps that matter most for this design first: severity, then confidence."""
+        return sorted(self.gaps(), key=lambda g: (-SEVERITY_RANK[g.severity], -(g.confidence or 0.0), g.item))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.review.model import SEVERITY_RANK, Gap, Review
+from app.review.model import Gap, Review
 
 _BAR = 20
 
@@ -12,8 +12,11 @@ def _bar(score: float) -> str:
     return "#" * filled + "." * (_BAR - filled)
 
 
+MAX_GAPS = 15  # reports lead with this many gaps; the JSON keeps them all
+
+
 def _sorted_gaps(review: Review) -> list[Gap]:
-    return sorted(review.gaps(), key=lambda g: (-SEVERITY_RANK[g.severity], g.item))
+    return review.gaps_by_importance()
 
 
 def _head(review: Review) -> list[str]:
@@ -28,7 +31,7 @@ def _first_sentence(text: str) -> str:
     return text if end < 0 else text[: end + 1]
 
 
-def render_text(review: Review, max_gaps: int = 15) -> str:
+def render_text(review: Review, max_gaps: int = MAX_GAPS) -> str:
     """A readable terminal report."""
     out = _head(review) + ["", "STAGES (stage score: covered items count 1, partial ½; the overall score counts covered items only)"]
     for s in review.stages:
@@ -62,7 +65,7 @@ def render_text(review: Review, max_gaps: int = 15) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_markdown(review: Review) -> str:
+def render_markdown(review: Review, max_gaps: int = MAX_GAPS) -> str:
     """The report as markdown, for a PR comment, a wiki page or a Slack file."""
     d, o = review.document, review.overall
     out = [f"# Design review: {d.title}", "",
@@ -81,14 +84,17 @@ def render_markdown(review: Review) -> str:
             lines = ", ".join(f"L{e.start_line}" for e in p.evidence)
             out.append(f"- **{p.title}** ({p.severity}, {lines}): {p.why}")
             out += [f"  > {e.quote}" for e in p.evidence[:1]]
-    out += ["", "## Gaps", ""]
-    for g in _sorted_gaps(review):
+    gaps = _sorted_gaps(review)
+    out += ["", f"## Gaps ({len(gaps)}, the most important first)", ""]
+    for g in gaps[:max_gaps]:
         out.append(f"### {g.title} (`{g.item}`, {g.severity}, {g.status})")
         out += ["", g.why, ""]
         out += [f"- {q}" for q in g.questions]
         if g.guidance:
             out += ["", f"Guidance: `{g.guidance[0].source}`"]
         out.append("")
+    if len(gaps) > max_gaps:
+        out += [f"… and {len(gaps) - max_gaps} more gaps (the review's JSON lists them all).", ""]
     r = review.reviewer
     out.append(f"_Reviewed by design-reviewer {r.version} ({r.backend}), rubric {r.rubric_version}, "
                f"corpus {r.corpus_version}._")

@@ -193,22 +193,25 @@ class Reviewer:
                                     confidence=round(self._confidence(v, status), 4), weight=item.weight,
                                     credit=round(j.credit if j else v.credit, 4),
                                     p_covered=round(self._covered(v, j), 4),
-                                    evidence=[] if status == "missing" else
+                                    evidence=[] if status in ("missing", "not_applicable") else
                                     self._evidence(doc, j.evidence if j else doc.spans(v.windows)),
                                     reason=j.reason if j else None, llm_status=j.llm_status if j else None))
-            if status != "covered":
+            if status in ("partial", "missing"):
                 gaps.append(Gap(
                     item=item.id, title=item.title, status=status,
                     severity=severity(item, group, status),
                     why=self._why.get(item.id, item.title),
                     questions=[*(j.questions if j else []), *item.questions],
                     guidance=self.guidance(item.id),
-                    section=home[0] if home else None, start_line=home[1] if home else None))
+                    section=home[0] if home else None, start_line=home[1] if home else None,
+                    confidence=round(self._confidence(v, status), 4)))
         # The expected weighted share of items covered (partial counts half): the weighted mean
-        # of each item's expected credit, which the review reports with the item.
-        total = sum(r.weight for r in items)
-        score = sum(r.credit * r.weight for r in items) / total
-        covered = sum(r.p_covered * r.weight for r in items) / total
+        # of each item's expected credit, which the review reports with the item. An item that
+        # does not fit the problem (not_applicable) counts neither for nor against the design.
+        counted = [r for r in items if r.status != "not_applicable"] or items
+        total = sum(r.weight for r in counted)
+        score = sum(r.credit * r.weight for r in counted) / total
+        covered = sum(r.p_covered * r.weight for r in counted) / total
         return StageResult(id=group.id, title=group.title, score=round(score, 4),
                            covered_share=round(covered, 4), weight=group.weight, items=items, gaps=gaps)
 

@@ -85,6 +85,9 @@ class ScorerModel:
     priors: dict[str, float]
     covered_at: float
     partial_at: float
+    applies: Linear | None = None   # P(a missing, non-core item does not fit this problem)
+    na_priors: dict[str, float] | None = None
+    na_at: float = 0.5
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "ScorerModel":
@@ -92,15 +95,27 @@ class ScorerModel:
         if tuple(raw.get("pair_features", ())) != PAIR_FEATURES + CUES or \
                 tuple(raw.get("item_features", ())) != ITEM_FEATURES:
             raise ValueError(f"{path} was fitted for other features; run `python training/fit.py`")
+        applies = Linear.from_json(raw["applies"]) if raw.get("applies") else None
         return cls(Linear.from_json(raw["support"]), Linear.from_json(raw["mention"]),
                    Linear.from_json(raw["item"]), dict(raw["priors"]), float(raw["covered_at"]),
-                   float(raw["partial_at"]))
+                   float(raw["partial_at"]), applies, dict(raw.get("na_priors", {})),
+                   float(raw.get("na_at", 0.5)))
 
     def to_json(self) -> dict:
         return {"pair_features": list(PAIR_FEATURES + CUES), "item_features": list(ITEM_FEATURES),
                 "support": self.support.to_json(), "mention": self.mention.to_json(),
                 "item": self.item.to_json(), "priors": self.priors,
-                "covered_at": self.covered_at, "partial_at": self.partial_at}
+                "covered_at": self.covered_at, "partial_at": self.partial_at,
+                "applies": self.applies.to_json() if self.applies else None,
+                "na_priors": self.na_priors or {}, "na_at": self.na_at}
+
+    def not_applicable(self, feats: np.ndarray, items: list[Item]) -> np.ndarray:
+        """items: P(the item does not fit this design's problem); 0 for core items."""
+        if self.applies is None:
+            return np.zeros(len(items))
+        na = np.array([(self.na_priors or {}).get(i.id, -4.0) for i in items])
+        p = self.applies.probability(np.column_stack([feats, na]))
+        return np.where([i.core for i in items], 0.0, p)
 
 
 def item_features(passages: Passages, support: np.ndarray, mention: np.ndarray,
@@ -182,11 +197,15 @@ class LocalScorer:
             dist = self.model.item.softmax(feats)
             probs, credits = dist[:, 2], dist[:, 2] + 0.5 * dist[:, 1]
             covered_at, partial_at = self.model.covered_at, self.model.partial_at
+        na = self.model.not_applicable(feats, self.items) if self.model else np.zeros(len(self.items))
+        na_at = self.model.na_at if self.model else 1.0
         verdicts = []
         for j, item in enumerate(self.items):
             p, credit = float(probs[j]), float(credits[j])
             status = "covered" if p >= covered_at else "partial" if credit >= partial_at else "missing"
-            windows = passages.evidence(support[:, j], int(best[j])) if status != "missing" else ()
+            if status == "missing" and na[j] >= na_at:
+                status = "not_applicable"
+            windows = passages.evidence(support[:, j], int(best[j])) if status in ("covered", "partial") else ()
             verdicts.append(Verdict(item.id, p, credit, status, windows,
                                     dict(zip(ITEM_FEATURES, map(float, feats[j])))))
         return verdicts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.review.model import SEVERITY_RANK, Gap, PitfallFinding, Review, StageResult
+from app.review.model import Gap, PitfallFinding, Review, StageResult
 
 # Slack's documented limits (api.slack.com/reference/block-kit): over any of them Slack rejects
 # the whole message (invalid_blocks, msg_too_long).
@@ -71,8 +71,8 @@ def notice(text: str) -> dict:
 
 
 def top_gaps(review: Review, n: int = TOP_GAPS) -> list[Gap]:
-    """The n most severe gaps, stage order within a severity."""
-    return sorted(review.gaps(), key=lambda g: -SEVERITY_RANK[g.severity])[:n]
+    """The n gaps that matter most: severity, then confidence."""
+    return review.gaps_by_importance()[:n]
 
 
 def _bar(score: float) -> str:
