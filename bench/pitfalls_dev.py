@@ -9,7 +9,10 @@ With --held-out: only the aggregate figures on the training/pitfalls cases with 
 
 A finding counts when it names a labelled pitfall and one of its windows overlaps the labelled
 lines; any other finding is wrong. Documents without pitfalls must stay clean.
-Usage: python bench/pitfalls_dev.py [--held-out] [--quiet]
+Real documents (load_set("real"), texts restored by training/restore.py): every finding listed with
+its document, pitfall, lines and window text, marked right (it overlaps the labelled pitfall_lines)
+or wrong (any other finding: a false alarm in front of an engineer), plus totals.
+Usage: python bench/pitfalls_dev.py [--held-out] [--quiet] [--real-only]
 """
 
 from __future__ import annotations
@@ -88,6 +91,47 @@ def score(docs, verbose: bool, title: str):
     return tp, fp, fn
 
 
+def real() -> tuple[int, int, int]:
+    """Every finding on the public design documents of load_set("real"), marked right or wrong."""
+    sys.path.insert(0, str(ROOT / "training"))
+    from data import load_set  # noqa: E402
+
+    docs = load_set("real")
+    tp = fp = fn = 0
+    per = defaultdict(lambda: [0, 0, 0])
+    print(f"real documents ({len(docs)}): every finding")
+    for item in docs:
+        doc = parse_document(item.text)
+        want = item.label.get("pitfall_lines", {}) or {}
+        found = set()
+        for f in find_pitfalls(doc, KNOWN):
+            lines = want.get(f.pitfall)
+            spans = doc.spans(f.windows)
+            ok = bool(lines) and any(a <= lines[1] and b >= lines[0] for a, b in spans)
+            if ok:
+                found.add(f.pitfall)
+            tp += ok
+            fp += not ok
+            per[f.pitfall][0 if ok else 1] += 1
+            for k in f.windows:
+                w = doc.windows[k]
+                text = " ".join(w.text.split())[:120]
+                print(f"    {'RIGHT' if ok else 'WRONG'} {item.name:36} {f.pitfall:36} "
+                      f"L{w.start_line}-{w.end_line} [{w.kind}]: {text}")
+        for p, lines in want.items():
+            if p not in found:
+                fn += 1
+                per[p][2] += 1
+                print(f"    MISS  {item.name:36} {p:36} L{lines[0]}-{lines[1]}: "
+                      f"{doc.quote(lines[0], lines[1], 120)}")
+    for p in sorted(per):
+        t, f_, n = per[p]
+        print(f"    {p:40} right {t} wrong {f_} missed {n}")
+    print(f"{'REAL':40} precision {tp / max(1, tp + fp):.3f}  recall {tp / max(1, tp + fn):.3f}  "
+          f"[{tp} right, {fp} wrong (false findings), {fn} missed]")
+    return tp, fp, fn
+
+
 def speed() -> None:
     """Mean time of find_pitfalls on designs of about 2,000 words (whole designs joined)."""
     texts = [t for _, t, _ in _docs(DESIGNS, None)]
@@ -114,7 +158,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--held-out", action="store_true")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--real-only", action="store_true")
     args = ap.parse_args()
+    if args.real_only:
+        real()
+        return
     if args.held_out:
         score(_docs(CASES, {"test"}), False, "HELD-OUT training/pitfalls test")
         return
@@ -127,6 +175,7 @@ def main() -> None:
         total = [a + b for a, b in zip(total, r)]
     tp, fp, fn = total
     print(f"{'ALL TUNE':40} precision {tp / max(1, tp + fp):.3f}  recall {tp / max(1, tp + fn):.3f}")
+    real()
     speed()
 
 

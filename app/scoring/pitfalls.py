@@ -39,6 +39,20 @@ class Finding:
     confidence: float
 
 
+_BOX = re.compile(r"[\u2500-\u259f\u25b2-\u25c4\u2190-\u21ff]")
+_ASCII_BOX = re.compile(r"\+-{2,}|-{2,}\+|\|\s{2,}\||-{2,}>|<-{2,}")
+
+
+_DIAGRAM_CODE = re.compile(
+    r"^\W*(?:mermaid|plantuml|dot|graphviz)\b|^\W*(?:graph|flowchart) (?:TD|TB|LR|RL|BT)\b|^\W*sequenceDiagram\b", re.I)
+
+
+def _is_diagram(text: str) -> bool:
+    """An ASCII, box-drawing or mermaid diagram (boxes, lines and arrows), not prose that commits to anything."""
+    return (len(_BOX.findall(text)) >= 8 or len(_ASCII_BOX.findall(text)) >= 4
+            or bool(_DIAGRAM_CODE.match(text)))
+
+
 class _Context:
     """The document's windows with their text computed once, plus whole-document facts."""
 
@@ -49,10 +63,13 @@ class _Context:
         self.lower = [t.lower() for t in self.texts]
         self.full = "\n".join(self.texts)
         self._cache: dict[str, bool] = {}
+        # box and ASCII diagrams draw components, they decide nothing: no detector reads them
+        self.diagram = {k for k, t in enumerate(self.texts) if _is_diagram(t)}
 
     def having(self, keys: tuple[str, ...]) -> list[tuple[int, str]]:
         """(index, text) of the windows holding any of these lower-case substrings: a cheap gate."""
-        return [(k, self.texts[k]) for k, low in enumerate(self.lower) if any(key in low for key in keys)]
+        return [(k, self.texts[k]) for k, low in enumerate(self.lower)
+                if k not in self.diagram and any(key in low for key in keys)]
 
     def anywhere(self, key: str, pattern: re.Pattern) -> bool:
         if key not in self._cache:
@@ -95,7 +112,7 @@ _DRAFT = _rx(r"\b(?:first draft|the draft|initially|originally|earlier version|v
 # accuracy as the headline on a rare-positive problem
 
 _ACCURACY = _rx(
-    r"\baccura(?:cy|te)\b|\bval_acc\w*|[\"']acc[\"']|\bval acc\b|\bacc\s*[=:]"
+    r"\baccuracy\b|\d+(?:\.\d+)?\s?%\s+accurate\b|\baccurate\s+(?:on\s+|in\s+)?\d+(?:\.\d+)?\s?%|\bval_acc\w*|[\"']acc[\"']|\bval acc\b|\bacc\s*[=:]"
     r"|\bcorrect(?:ly)? (?:classified|classifies|labell?ed|labeled|predicted|identified|assigned)"
     r"|\bclassif\w* [^.;]{0,40}\bcorrect(?:ly)?\b|\bcorrect class\b|\bin the right class\b"
     r"|\b(?:right|correct)\b [^.;]{0,12}\d+(?:\.\d+)?\s?% of the time"
@@ -117,36 +134,99 @@ _ACCURACY_EXCUSED = _rx(
 )
 _ACCURACY_COMMIT = _rx(
     r"\b(?:headline|primary|main|key|north[- ]star|success|target|optimi[sz]\w*|report\w*|ship\w*|"
-    r"launch\w*|go-?live|release|bar|criteri\w*|accept\w*|gate\w*|ready|decid\w*|select\w*|choos\w*|"
-    r"pick\w*|compare\w*|beats?|beat|better|must|at least|above|below|>=?|<=?|monitor|metrics?|"
-    r"score|result|figure|number|proud|thrilled|recommend\w*|propos\w*|replace\w*|sweep|keep the one|"
-    r"highest|stay|compile)\b|\d+(?:\.\d+)?\s?%|0\.\d+"
+    r"launch\w*|go-?live|release|bar|criteri\w*|accept\w*|gate\w*|select\w*|choos\w*|"
+    r"pick\w*|beats?|beat|at least|proud|thrilled|recommend\w*|propos\w*|replace\w*|sweep|keep the one|"
+    r"highest|compile|(?:number|figure|metric|score) (?:that )?(?:we|i|they) (?:follow|track|watch|report|use|"
+    r"optimi[sz]e|care about|go by))\b|\d+(?:\.\d+)?\s?%|0\.\d+"
 )
-_RARE = _rx(
+# the document says in so many words that the positive class is rare
+_RARE_STATED = _rx(
     r"\b(?:(?:are|is|very|quite|extremely) rare|rare (?:class\w*|positives?|events?|cases?|outcomes?|labels?)|"
     r"imbalanced|imbalance|skewed classes|minority class|needle|(?:1|one) (?:[\w-]+ ){0,2}in \d[\d,]{1,}|"
-    r"\d+ in \d{3,}|flaws?|base rate|positive rate|fraud\w*|anomal\w*|defect\w*|faults?|"
-    r"intrusion\w*|attacks?|malware|malicious|phishing|spam\w*|bots?|abuse|seizures?|cancer|"
-    r"tumou?rs?|injur\w*|chargebacks?|money laundering|aml|suspicious|cheat\w*|forg(?:ed|ery|eries)|"
-    r"escalat\w*|subrogation|illegal|churn\w*|wake ?word|false (?:alarms|accepts)|"
-    r"hazard\w*|incident\w*|violat\w*|toxic\w*)\b"
+    r"\d+ in \d{3,}|base rate|positive rate)\b"
     r"|(?<![\d.])(?:0?\.\d+|[0-4](?:\.\d+)?) ?(?:%|percent|per ?cent) (?:of|are|is)\b"
     r"|\b(?:less than|under|below|fewer than) (?:0?\.\d+|[1-4](?:\.\d+)?) ?(?:%|percent)"
     r"|\b\d+ (?:in|per|out of) (?:every )?\d[\d,]{2,}\b"
+)
+# a rare-positive domain: evidence only when it is what the document is about (its title, or more than
+# one of its windows), not one passing word ("fault tolerance", "web-based attacks", "heart attacks")
+_RARE_DOMAIN = _rx(
+    r"\b(?:flaws?|fraud\w*|anomal\w*|defect\w*|faults?(?![- ]toleran)|"
+    r"intrusion\w*|(?<!heart )(?<!web-based )attacks?|malware|malicious|phishing|spam\w*|bots?|abuse|seizures?|cancer|"
+    r"tumou?rs?|injur\w*|chargebacks?|money laundering|aml|suspicious|cheat\w*|forg(?:ed|ery|eries)|"
+    r"escalat\w*|subrogation|illegal|churn\w*|wake ?word|false (?:alarms|accepts)|"
+    r"hazard\w*|incident\w*|violat\w*|toxic\w*)\b"
 )
 _BALANCED_DOC = _rx(
     r"\b(?:classes are (?:roughly |about |nearly )?balanced|balanced classes|(?:roughly|about|nearly) "
     r"balanced|balanced by (?:design|construction)|every class has the same weight)\b"
 )
+# the design names another metric as its headline: accuracy elsewhere is a secondary figure
+_OTHER_HEADLINE = _rx(
+    r"\b(?:primary|headline|main|north[- ]star|key|target|optimi[sz]ation|selection|success)\s+(?:metric|kpi|measure)s?"
+    r"\s*(?:is|are|will be|:|=|-)?\s*(?:the\s+)?(?:weighted\s+|macro\s+|micro\s+)?"
+    r"(?:f1|f-?score|f-?beta|recall|precision|pr-?auc|roc-?auc|auc|auprc|average precision|ap\b|map\b|mcc|"
+    r"ndcg|mrr|balanced accuracy|cost|expected value|log-?loss)"
+)
+# accuracy named among other classification metrics, as a change to watch, or as one quality of many
+_OTHER_METRICS = _rx(
+    r"\b(?:precision|recall|f1|f-?score|auc|roc|pr-?auc|auprc|average precision|log[-_ ]?loss|"
+    r"confusion matrix|sensitivity|specificity|mcc)\b"
+)
+_ACCURACY_CHANGE = _rx(
+    r"\baccuracy[\s_]+(?:drop|degrad|declin|loss|regress|decay|fall)\w*|\b(?:drop|degrad|declin|loss|regress\w*|decay)\w*"
+    r"\s+(?:in|of)\s+(?:model\s+)?accuracy\b|\b(?:minimal|small|little|no|some)\s+accuracy\s+(?:loss|cost|hit|drop)"
+    r"|\baccuracy\s+(?:\w+\s+)?(?:drops|degrades|declines|falls)\b"
+)
+_QUALITIES = _rx(
+    r"\b(?:speed|fast\w*|latency|interpretab\w*|explainab\w*|cost|throughput|training time|inference time|"
+    r"scalab\w*|drift|cpu|memory|error rate|request rate|uptime|simplicity|maintainab\w*|tradeoff|trade-off)\b"
+)
+_ACCURACY_NUMBER = _rx(
+    r"\baccura(?:cy|te)\b[^.;,()]{0,25}?\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?%[^.;,()]{0,20}\baccura(?:cy|te)\b"
+    r"|\baccuracy\b\W{0,4}(?:0?\.\d+|1\.0)\b"
+)
+
+
+def _rare_positive(ctx: _Context) -> bool:
+    """The document says, or shows by its subject, that the positive class is rare."""
+    if "rare" not in ctx._cache:
+        rare = bool(_RARE_STATED.search(ctx.full))
+        if not rare:
+            hits = [k for k, t in enumerate(ctx.texts) if k not in ctx.diagram and _RARE_DOMAIN.search(t)]
+            rare = len(hits) >= 2 or bool(_RARE_DOMAIN.search(ctx.doc.title or ""))
+        ctx._cache["rare"] = rare
+    return ctx._cache["rare"]
+
+
+# an aim with no figure ("ensure the model's accuracy", "high accuracy and performance")
+_ACCURACY_VAGUE = _rx(
+    r"\b(?:ensur\w*|enhanc\w*|improv\w*|increas\w*|boost\w*|maximi[sz]\w*|maintain\w*|high|higher|good|great|"
+    r"strong|better|lower|low|more|less|overall|prediction|recommendation)\s+(?:the\s+)?(?:\w+'s\s+)?(?:\w+\s+)?accura\w*"
+)
+
+
+def _secondary_accuracy(text: str) -> bool:
+    """Accuracy reported next to other classification metrics, as a drop to watch, or as one quality among
+    speed, latency and cost with no figure of its own: not the headline that picks or ships the model."""
+    if _OTHER_METRICS.search(text) or _ACCURACY_CHANGE.search(text):
+        return True
+    if _ACCURACY_VAGUE.search(text) and not _ACCURACY_NUMBER.search(text):
+        return True
+    return len({m.group(0).lower() for m in _QUALITIES.finditer(text)}) >= 2 and not _ACCURACY_NUMBER.search(text)
 
 
 def detect_accuracy(ctx: _Context) -> list[int]:
-    if not ctx.anywhere("rare", _RARE) or ctx.anywhere("balanced", _BALANCED_DOC):
+    if not _rare_positive(ctx) or ctx.anywhere("balanced", _BALANCED_DOC):
+        return []
+    if ctx.anywhere("other_headline", _OTHER_HEADLINE):
         return []
     out = []
     for k, text in ctx.having(("acc", "correct", "right", "agree", "misclass", "classification error", "pred", "same way", "of the time",
                              "wrong", "match")):
-        if not _ACCURACY.search(text) or _ACCURACY_EXCUSED.search(text):
+        if not _ACCURACY.search(text) or _ACCURACY_EXCUSED.search(text) or _REJECTION.search(text):
+            continue
+        if _secondary_accuracy(text):
             continue
         committed = _ACCURACY_COMMIT.search(text) or (
             ctx.windows[k].kind == "table_row"   # a table's header names the metric, its rows the numbers
@@ -196,8 +276,16 @@ _TIME_DATA = _rx(
     r"\b(?:daily|weekly|monthly|nightly|hourly|snapshots?|time series|months?|weeks?|days?|years?|"
     r"seasons?|seasonal\w*|history|historical|20[12]\d|timestamps?|logs?|sessions?|transactions?|"
     r"over time|dates?|quarters?|trends?|demand|forecast\w*|prices?|orders?|bookings?|events?|logged|since|"
-    r"trips|rides|visits|clicks|purchases|readings|sensors?|streams?|jan\w*|feb\w*|mar(?:ch)?|apr\w*|may|"
-    r"june?|july?|aug\w*|sep\w*|oct\w*|nov\w*|dec(?:ember)?)\b"
+    r"trips|rides|visits|clicks|purchases|readings|sensors?|streams?|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|"
+    r"apr(?:il)?|may(?= \d)|(?<=\d )may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|"
+    r"dec(?:ember)?)\b(?<!in order)"
+)
+# what a document classifies when its records are not events in time
+_STATIC_DOC_UNITS = _rx(
+    r"\b(?:images?|photos?|pictures|scans|x-rays?|radiographs?|specimens|documents?|pdfs?|texts?|sentences?|"
+    r"emails?|tweets?|(?:product|customer|user|app|hotel|restaurant|movie|book) reviews?|"
+    r"(?:text|chat|sms|user|customer|support) messages?|patients?|tiles|spectra|compounds|molecules|"
+    r"bert|distilbert|roberta|resnet|vit|cnn|nlp|ocr|text classification|image classification)\b"
 )
 _NO_TIME_DOC = _rx(
     r"\b(?:no (?:meaningful )?time order\w*|not time[- ]ordered|no time ordering|carries no signal|"
@@ -210,6 +298,7 @@ def detect_random_split(ctx: _Context) -> list[int]:
         return []
     if len({m.group(0).lower() for m in _TIME_DATA.finditer(ctx.full)}) < 3:
         return []
+    static_doc: bool | None = None
     out = []
     for k, text in ctx.having(("shuffl", "random", "coin", "permutation", "uniformly", "train_test_split", "frac", "fingerprint", "hash", "mod(", "method", "kfold", "drawn")):
         m = _RANDOM.search(text)
@@ -223,6 +312,12 @@ def detect_random_split(ctx: _Context) -> list[int]:
             continue
         if _STATIC_UNITS.search(text) and not _TIME_DATA.search(text):
             continue
+        # the rows split must be time-ordered: said next to the split, or the document's data are records in
+        # time rather than texts, images or patients
+        if static_doc is None:
+            static_doc = sum(1 for t in ctx.texts if _STATIC_DOC_UNITS.search(t)) >= 3
+        if static_doc and not any(_TIME_DATA.search(ctx.texts[j]) for j in [k] + ctx.neighbours(k, 4, 4)):
+            continue
         out.append(k)
     return out
 
@@ -232,7 +327,9 @@ def detect_random_split(ctx: _Context) -> list[int]:
 
 _STAT_FIT = _rx(
     r"\b(?:imput\w*|fill\w*|fillna|medians?|means?|averages?|avg|std|standard deviations?|variances?|"
-    r"z[- ]?scor\w*|standardi[sz]\w*|normali[sz]\w*|scal(?:e|es|ed|ing|er)|\w*scaler|minmax\w*|min[- ]max|"
+    r"z[- ]?scor\w*|standardi[sz]\w*|normali[sz]\w*|\w*scaler|minmax\w*|min[- ]max|"
+    r"(?:standard|feature|robust|z)[- ]scal\w*|scal(?:e|es|ed|ing)(?: to)? (?:the |all |every |each |its |their )?"
+    r"(?:[\w-]+ ){0,2}?(?:features?|columns?|values|inputs?|variables|pixels?|spectra|numeric\w*|data)|"
     r"clip\w*|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression)|deciles?|bins?|binned|binning|"
     r"pca|principal components?|svd|vocabular\w*|idf|tf-?idf|tfidfvectorizer|vectori[sz]er|"
     r"target[- ]encod\w*|mean label|encod\w*|smote|oversampl\w*|rebalanc\w*|undersampl\w*|"
@@ -255,7 +352,7 @@ _ALL_DATA = _rx(
     r"|\b(?:dataset|corpus|table|population)-wide\b|\bglobally\b"
     r"|\bthen (?:split|make the (?:train/test )?split|hold out|carve|divide|partition)\w*"
     r"|\bafter (?:that|this)\b[^.;]{0,40}\b(?:split|carve|hold out|divide|partition)"
-    r"|\bfull_dataset|\bcomputed once\b|\bonce (?:over|on)\b|\brebalanced table\b|\bevery year\b"
+    r"|\bfull_dataset|\brebalanced table\b|\bevery year\b"
     r"|\bthen (?:the )?(?:5|10)-fold|\bthen runs on\b"
 )
 _FIT_ON_TRAIN = _rx(
@@ -289,9 +386,24 @@ def _code_fits_all(text: str) -> bool:
     return False
 
 
+# words that name a fitted statistic only sometimes: "normalise the text", "fill with 0", "clip at 5", "encode as UTF-8"
+_STATELESS_OK = _rx(r"^(?:normali[sz]\w*|fill\w*|clip\w*|encod\w*)$")
+_STATELESS = _rx(
+    r"\b(?:text|unicode|utf-?8|lower-?cas\w*|upper-?cas\w*|punctuation|whitespace|accents?|diacritics|"
+    r"strings?|urls?|emojis?|html|tokeni[sz]\w*|spelling|characters?|base64|json|protobuf|zeros?|constants?|"
+    r"fixed|hard-?coded)\b"
+)
+
+
 def _fits_statistics(text: str) -> bool:
-    """The sentence fits preprocessing statistics over all data."""
-    return bool(_STAT_FIT.search(text)) and bool(_ALL_DATA.search(text))
+    """The sentence fits preprocessing statistics over all data: a statistic or fitted transform (not a
+    stateless cleaning step such as text normalisation) and a scope over every row."""
+    stats = {m.group(0).lower() for m in _STAT_FIT.finditer(text)}
+    if not stats or not _ALL_DATA.search(text):
+        return False
+    if all(_STATELESS_OK.match(w) for w in stats) and _STATELESS.search(text):
+        return False
+    return True
 
 
 _OLD_VERSION = _rx(r"\b(?:v1|the old (?:model|pipeline)|previous version|used to|last year's (?:model|pipeline))\b")
@@ -337,7 +449,7 @@ _FEATURE_CONTEXT = _rx(
 _FEATURE_SECTION = _rx(r"\b(?:features?|inputs?|signals?|columns?|predictors?|variables?)\b")
 _AFTER = _rx(
     r"\b(?:post-(?:discharge|purchase|delivery|event|outcome|close|closure|treatment|visit|booking|sale|launch|"
-    r"resolution|approval|funding|incident)|subsequent\w*|eventual\w*|ultimately)\b"
+    r"resolution|approval|funding|incident)|subsequent\w*|eventual(?! consisten)\w*|ultimately(?=\s+(?:\w+ed|paid|sold|won|lost|bought|went|became|got|left)\b))\b"
     r"|\b(?:during|over the course of|throughout) the (?:stay|call|trip|session|visit|admission|claim|loan|"
     r"ticket|episode|flight|shift|game|match|contract|subscription|case)\b"
     r"|\b(?:closed|resolved|cancell?ed|returned|refunded|completed|ended|settled|churned|delivered|"
@@ -411,11 +523,22 @@ _LEAK_KEYS = (
     "number", "count", "total", "sum", "logged", "recorded", "filed", "received")
 
 
+# where outcomes are read on purpose: metrics, evaluation and monitoring are computed from what happened
+_METRIC_SECTION = _rx(r"\b(?:metrics?|evaluation|monitoring|kpis?|success criteria|dashboards?|alert\w*)\b")
+_METRIC_CODE = _rx(r"\bdef \w*(?:metric|score|evaluat|kpi)\w*\(")
+# a data-flow line ("app -> Kafka -> MySQL -> ...") names stores and stages, not what a feature holds
+_FLOW_ARROW = re.compile(r"→|->|=>|⇒")
+
+
 def detect_label_leakage(ctx: _Context) -> list[int]:
     out = []
     for k, text in ctx.having(_LEAK_KEYS):
         w = ctx.windows[k]
         if w.kind == "heading":
+            continue
+        if _METRIC_SECTION.search(w.section or "") or _METRIC_CODE.search(text):
+            continue
+        if len(_FLOW_ARROW.findall(text)) >= 3:
             continue
         leak = _AFTER.search(text) or _LATEST.search(text) or _ENTITY_AGG.search(text) or next(
             (m for m in _OUTCOME_FIELD.finditer(text) if not _TABLE_NAME.search(text, max(0, m.start() - 40), m.start())),
@@ -525,6 +648,8 @@ def detect_non_interaction(ctx: _Context) -> list[int]:
             _NEGATIVE_LABEL.search(ctx.texts[j]) for j in ctx.neighbours(k, 1, 0))
         if not labelled:
             continue
+        if _field_definition(ctx, k):
+            continue
         if _NEG_EXCUSED.search(text) or _NEG_REJECTED.search(text) or _DRAFT.search(text):
             continue
         if _EXPOSED.search(text) and not _NOT_EXPOSED.search(text):
@@ -533,6 +658,24 @@ def detect_non_interaction(ctx: _Context) -> list[int]:
             continue
         out.append(k)
     return out
+
+
+# "1 if ..., 0 otherwise" also defines a binary column: it is a label only where the window or its
+# lead-in speaks of labels, targets or training examples
+_LABEL_TALK = _rx(
+    r"\b(?:labels?|labell?ed|labell?ing|targets?|y\s?=|negatives?|positives?|training (?:rows?|examples?|pairs?|"
+    r"data|set)|ground truth|relevan\w*)\b"
+)
+_ZERO_OTHERWISE = _rx(r"\b1 if\b[^.;]{0,120}\b0 otherwise\b|\b0 otherwise\b")
+
+
+def _field_definition(ctx: _Context, k: int) -> bool:
+    """The window defines a binary field or feature column (a schema row), not how examples are labelled."""
+    text = ctx.texts[k]
+    if not _ZERO_OTHERWISE.search(text):
+        return False
+    return not (_LABEL_TALK.search(text) or any(_LABEL_TALK.search(ctx.texts[j]) for j in ctx.neighbours(k, 1, 0)
+                                                if ctx.windows[j].kind != "table_row"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,6 +755,8 @@ def detect_skew(ctx: _Context) -> list[int]:
 
     for k, text in enumerate(ctx.texts):
         low = ctx.lower[k]
+        if k in ctx.diagram:
+            continue
         if ctx.windows[k].kind != "table_row" and not any(key in low for key in _SKEW_KEYS) and not (
                 _SERVE_SIDE.search(ctx.windows[k].section or "")):
             continue
@@ -630,6 +775,8 @@ def detect_skew(ctx: _Context) -> list[int]:
             add(k)
             continue
         if _SERVE_MARK.search(text) and (_SOURCE.search(text) or code) and not _METRIC_TALK.search(text):
+            if _TRAIN_MARK.search(text) and _same_store(text):
+                continue
             pair = [k] if _TRAIN_MARK.search(text) else [
                 j for j in ctx.neighbours(k, 3, 0)
                 if _TRAIN_MARK.search(ctx.texts[j]) and not _DRAFT.search(ctx.texts[j])]
@@ -648,6 +795,31 @@ def detect_skew(ctx: _Context) -> list[int]:
 
 _TRAIN_SECTION = _rx(r"\b(?:training|offline|train)\b")
 _CODE_TWO_SOURCES = _rx(r"\b(?:training|offline|train)_(?:source|path|table)\b[\s\S]*\b(?:serving|online|serve)_(?:source|path|table)\b")
+
+
+_STORE_NAME = _rx(r"(?:\bfrom|\bjoin|\bread_\w+\(|\bload\w*\(|\btable)\s*['\"]?([\w./-]+)")
+
+
+def _stores(text: str) -> set[str]:
+    out = set()
+    for m in _STORE_NAME.finditer(text):
+        name = m.group(1).lower().rsplit("/", 1)[-1]
+        name = re.sub(r"\.(?:parquet|csv|json|txt|tsv|avro|orc)$", "", name).rsplit(".", 1)[-1]
+        if len(name) >= 3 and name not in {"the", "our", "its", "their", "each", "every", "a", "an"}:
+            out.add(name)
+    return out
+
+
+def _same_store(text: str) -> bool:
+    """Both sides of one window read the same stored features (a scan for training, a lookup when serving):
+    two access paths to one table, not two computations."""
+    m = _SERVE_MARK.search(text)
+    t = _TRAIN_MARK.search(text)
+    if not m or not t:
+        return False
+    cut = m.start() if t.start() < m.start() else t.start()
+    first, second = _stores(text[:cut]), _stores(text[cut:])
+    return bool(first & second)
 
 
 def _versions_differ(ctx: _Context, k: int) -> bool:
@@ -713,7 +885,7 @@ def find_pitfalls(doc: Document, known: set[str]) -> list[Finding]:
     for pitfall_id, detect in _DETECT.items():
         if pitfall_id not in known:
             continue
-        windows = [k for k in detect(ctx) if doc.windows[k].kind != "heading"]
+        windows = [k for k in detect(ctx) if doc.windows[k].kind != "heading" and k not in ctx.diagram]
         if windows:
             findings.append(Finding(pitfall_id, tuple(windows[:3]), 0.8 if len(windows) == 1 else 0.9))
     return findings
