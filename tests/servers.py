@@ -1,7 +1,17 @@
-"""Servers for the operations tests: the real app on a free loopback port, in a thread or a process.
+"""The one place tests start servers: a free loopback port, uvicorn in a thread, the app in a
+process, and the wait until a server answers.
 
-A thread is quick to start and shares the process-wide embedder; a subprocess (`uvicorn app.api.app:app`
-configured by DESIGN_REVIEW_* variables) is what a restart, a kill or the log lines need.
+- free_port(): a port nothing listens on (the stand-ins, the apps, a URL that refuses connections).
+- serve(app): any ASGI app (the real app, a stand-in) served by uvicorn in a thread; yields its base URL
+  once uvicorn has started, or once /healthz answers 200 with healthy=True.
+- wait_healthy(url, alive, timeout): poll a health route until it answers 200, failing early when the
+  reviewer reports an error or the server (a thread or a process) has died.
+- app_server(settings): the real app, configured by settings, through serve().
+- ProcessServer: `uvicorn app.main:app` in a subprocess configured by DESIGN_REVIEW_* variables, which
+  a restart, a kill or the log lines need.
+
+Apps are imported lazily: the stand-ins (and bench/, which imports them) use this module without
+loading the app.
 """
 
 from __future__ import annotations
@@ -15,59 +25,105 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable, Iterator
 
 import httpx
 import uvicorn
 
-from app.main import create_app
 from helpers import ONNX_DIR, REPO
 
 
 def free_port() -> int:
+    """A loopback port that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, alive=lambda: True, timeout: float = 120) -> httpx.Response:
-    """The first 200 from /healthz; fails when the reviewer reports an error or the server dies."""
+def _alive_check(alive) -> Callable[[], bool]:
+    """A liveness test from a thread, a process, a callable or nothing."""
+    if alive is None:
+        return lambda: True
+    if isinstance(alive, threading.Thread):
+        return alive.is_alive
+    if isinstance(alive, subprocess.Popen):
+        return lambda: alive.poll() is None
+    return alive
+
+
+def wait_healthy(url: str, alive=None, timeout: float = 120, *, path: str = "/healthz",
+                 allow_error: bool = False) -> httpx.Response:
+    """Poll url+path until it answers 200; that answer.
+
+    alive: the server's thread or process (or a callable): fail at once when it has died.
+    A body with "status": "error" (the reviewer could not start) fails at once, or, with
+    allow_error, is returned: for the tests of a server that should report an error.
+    """
+    is_alive = _alive_check(alive)
     deadline = time.monotonic() + timeout
-    last = None
+    last: httpx.Response | Exception | None = None
     while time.monotonic() < deadline:
         try:
-            last = httpx.get(f"{url}/healthz", timeout=5)
+            last = httpx.get(f"{url}{path}", timeout=5)
             if last.status_code == 200:
                 return last
-            if last.json().get("status") == "error":
-                raise AssertionError(f"the reviewer failed to start: {last.json()}")
+            try:
+                status = last.json().get("status")
+            except (ValueError, AttributeError):
+                status = None
+            if status == "error":
+                if allow_error:
+                    return last
+                raise AssertionError(f"the server at {url} failed to start: {last.json()}")
         except httpx.TransportError as exc:
             last = exc
-        if not alive():
-            raise AssertionError("the server died while starting")
+        if not is_alive():
+            raise AssertionError(f"the server at {url} died while starting (last answer: {last!r})")
         time.sleep(0.1)
-    raise AssertionError(f"the server never became healthy: {last!r}")
+    raise AssertionError(f"the server at {url} never became healthy within {timeout} s: {last!r}")
 
 
 @contextlib.contextmanager
-def thread_server(settings, wait: bool = True):
-    """The app served by uvicorn in a thread; yields its base URL."""
+def serve(app, *, healthy: bool = False, timeout: float = 120, lifespan: str = "on",
+          log_level: str = "warning") -> Iterator[str]:
+    """Serve an ASGI app with uvicorn in a thread on a free loopback port; yield its base URL.
+
+    The URL is yielded once uvicorn has started (its lifespan start-up done), and with healthy=True
+    once /healthz answers 200. The server is stopped on exit.
+    """
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level,
+                                           lifespan=lifespan))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        if wait:
-            wait_healthy(url, thread.is_alive)
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive():
+                raise AssertionError(f"uvicorn on port {port} stopped while starting")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"uvicorn on port {port} did not start within {timeout} s")
+            time.sleep(0.02)
+        if healthy:
+            wait_healthy(url, thread, timeout)
         yield url
     finally:
         server.should_exit = True
         thread.join(timeout=15)
 
 
+@contextlib.contextmanager
+def app_server(settings, *, healthy: bool = True, timeout: float = 120) -> Iterator[str]:
+    """The real app built from settings, served in a thread; yields its base URL."""
+    from app.main import create_app
+
+    with serve(create_app(settings), healthy=healthy, timeout=timeout) as url:
+        yield url
+
+
 class ProcessServer:
-    """`uvicorn app.api.app:app` in a subprocess, its stderr (the JSON logs) in a file."""
+    """`uvicorn app.main:app` in a subprocess, its stderr (the JSON logs) in a file."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
@@ -83,7 +139,7 @@ class ProcessServer:
              "--port", str(self.port), "--no-access-log"],
             cwd=REPO, env=self.env, stdout=log, stderr=log)
         if wait:
-            wait_healthy(self.url, lambda: self.proc.poll() is None)
+            wait_healthy(self.url, self.proc)
         return self
 
     def kill(self) -> None:

@@ -5,7 +5,7 @@ conversations.replies, files.getUploadURLExternal, files.completeUploadExternal,
 apps.connections.open), private file downloads (/files-pri/...), the upload URLs it hands out,
 slash command response URLs, raw documents for the URL allow-list, and a Socket Mode WebSocket
 that sends queued envelopes and records the acks. Like Slack, it refuses messages over Slack's
-Block Kit limits.
+Block Kit limits. Serve its `app` with servers.serve and set `url`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -46,6 +45,15 @@ def limit_problems(payload: dict) -> list[str]:
         if block["type"] == "context" and not 1 <= len(block.get("elements", [])) <= MAX_CONTEXT_ELEMENTS:
             problems.append(f"block {n}: {len(block.get('elements', []))} context elements")
     return problems
+
+
+def block_texts(payload: dict) -> str:
+    """Every text of a message's blocks (and their elements), one per line."""
+    out = []
+    for block in payload["blocks"]:
+        out.append((block.get("text") or {}).get("text", ""))
+        out += [e.get("text", "") for e in block.get("elements", [])]
+    return "\n".join(out)
 
 
 @dataclass
@@ -244,30 +252,3 @@ class SlackStandIn:
         await self._record("raw", request)
         found = self.raw.get(request.path_params["name"])
         return Response(found[0], media_type=found[1]) if found else PlainTextResponse("not found", 404)
-
-
-class LiveServer:
-    """An ASGI app served by uvicorn in a thread on a free loopback port."""
-
-    def __init__(self, app, lifespan: str = "on") -> None:
-        import socket
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan=lifespan))
-        self.thread = threading.Thread(target=self.server.run, name=f"uvicorn-{self.port}", daemon=True)
-
-    def start(self, timeout: float = 30) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"the server on port {self.port} did not start")
-            time.sleep(0.02)
-        return self.url
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)

@@ -96,7 +96,7 @@ class Passages:
         """(unique windows x items) x (PAIR_FEATURES + CUES), for the passage models."""
         u, n = self.shape
         cues = np.broadcast_to(self.cues[:, None, :], (u, n, self.cues.shape[1]))
-        return np.concatenate([self.pair, cues], axis=2).reshape(u * n, -1)
+        return np.concatenate([self.pair, cues], axis=2).reshape(u * n, self.pair.shape[2] + self.cues.shape[1])
 
     def evidence(self, support: np.ndarray, best: int) -> tuple[int, ...]:
         """The best supporting window, and a second one when it supports nearly as well."""

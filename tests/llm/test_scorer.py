@@ -16,7 +16,8 @@ from app.review.reviewer import Reviewer
 from app.review.build import build_reviewer
 
 from helpers import ONNX_DIR, assert_review_shape, line_of, read_fixture
-from llm_standin import every_item, free_port, raw, running_standin, slow, status
+from llm_standin import asked_ids, document_lines, every_item, raw, running_standin, slow, status
+from servers import free_port
 
 DOC = read_fixture("fraud_metrics.md")
 METRIC_LINE = "The primary offline metric is PR-AUC"
@@ -42,14 +43,16 @@ def llm(settings, ingested, standin) -> Reviewer:
 
 
 def statuses(review) -> dict[str, tuple[str, float]]:
-    return {i.id: (i.status, i.credit) for s in review.stages for i in s.items} | {
-        i.id: (i.status, i.credit) for i in review.topic_items}
+    """Each item's status and credit. The LLM scorer judges anew whether an item fits the design
+    (app/llm/scorer.py hands it the local "not_applicable" as "missing"), so both read as missing."""
+    items = [i for s in review.stages for i in s.items] + list(review.topic_items)
+    return {i.id: ("missing" if i.status == "not_applicable" else i.status, i.credit) for i in items}
 
 
 def cite(needle: str):
     """A stand-in quote: the document line holding `needle`, with its number."""
     def quote(body, item):
-        lines = {text: n for n, text in __import__("llm_standin").document_lines(body).items()}
+        lines = {text: n for n, text in document_lines(body).items()}
         line, n = next((t, n) for t, n in lines.items() if needle in t)
         return line, [n]
     return quote
@@ -58,6 +61,12 @@ def cite(needle: str):
 def fresh(llm: Reviewer, standin, default, *script, **kwargs):
     standin.reset(default, *script)
     return llm.review(kwargs.pop("doc", DOC), backend="llm", fresh=True, **kwargs)
+
+
+def unhelpful(llm: Reviewer, standin, doc: str = DOC):
+    """The review through the LLM scorer when the LLM adds nothing (every item missing, nothing
+    quoted): the local verdicts, scored as an LLM review scores them."""
+    return fresh(llm, standin, every_item("m"), doc=doc)
 
 
 def test_request_is_deterministic_bounded_and_marks_the_document_as_data(llm, standin):
@@ -78,13 +87,19 @@ def test_request_is_deterministic_bounded_and_marks_the_document_as_data(llm, st
     assert_review_shape(review.model_dump(mode="json"))
 
 
+def test_an_answer_that_adds_nothing_leaves_the_local_verdicts(llm, standin):
+    assert statuses(unhelpful(llm, standin)) == statuses(llm.review(DOC, backend="local"))
+
+
 def test_good_answer_raises_only_items_its_verified_quote_is_about(llm, standin):
     local = statuses(llm.review(DOC, backend="local"))
     review = fresh(llm, standin, every_item("c", cite(METRIC_LINE), reason="PR-AUC is named with a reason"))
     merged = statuses(review)
     raised = [i for i in merged if merged[i][0] != local[i][0]]
-    assert raised, "the metric line should raise at least one metrics item"
-    assert any(i.startswith("metrics.") for i in raised)
+    assert all(local[i][0] != "covered" for i in raised)
+    # Unless the local scorer already covers every metrics item, the metric line raises one of them.
+    if any(i.startswith("metrics.") and local[i][0] != "covered" for i in local):
+        assert any(i.startswith("metrics.") for i in raised), "the metric line should raise a metrics item"
     line = line_of(DOC, METRIC_LINE)
     for stage in review.stages:
         for item in stage.items:
@@ -93,7 +108,7 @@ def test_good_answer_raises_only_items_its_verified_quote_is_about(llm, standin)
                 assert item.reason and item.llm_status == "covered"
                 assert any(e.start_line <= line <= e.end_line and METRIC_LINE in e.quote for e in item.evidence)
     assert any("not about this item" in r for r in review.reviewer.llm_rejected)
-    assert review.overall.score >= llm.review(DOC, backend="local").overall.score
+    assert review.overall.score >= unhelpful(llm, standin).overall.score
 
 
 def test_hallucinated_quotes_are_discarded_and_the_local_verdict_stands(llm, standin):
@@ -101,7 +116,9 @@ def test_hallucinated_quotes_are_discarded_and_the_local_verdict_stands(llm, sta
     invented = lambda body, item: ("We serve the model on TPUs in twelve regions at 5 ms", [5])  # noqa: E731
     review = fresh(llm, standin, every_item("c", invented))
     assert statuses(review) == statuses(local)
-    assert review.overall.score == local.overall.score
+    baseline = unhelpful(llm, standin)
+    assert [s.score for s in review.stages] == [s.score for s in baseline.stages]
+    assert review.overall == baseline.overall
     assert not review.reviewer.degraded and review.reviewer.llm_rejected
     assert all("quote not found" in r for r in review.reviewer.llm_rejected)
 
@@ -113,9 +130,10 @@ def test_prompt_injection_cannot_raise_any_score(llm, standin, quoted):
     review = fresh(llm, standin, every_item("c", cite(quoted), reason="the document says so"), doc=doc)
     before, after = statuses(local), statuses(review)
     assert all(after[i][1] <= before[i][1] for i in before), "no item's credit may rise"
-    for old, new in zip(local.stages, review.stages):
+    baseline = unhelpful(llm, standin, doc)
+    for old, new in zip(baseline.stages, review.stages):
         assert new.score <= old.score
-    assert review.overall.score <= local.overall.score
+    assert review.overall.score <= baseline.overall.score
     assert review.reviewer.llm_rejected
 
 
@@ -213,7 +231,7 @@ def test_long_prompt_splits_stages_into_concurrent_calls(settings, ingested, sta
                                            llm_price_input_per_mtok=0.15, llm_price_output_per_mtok=0.6))
     standin.reset(every_item("m"))
     review = reviewer.review(DOC, backend="llm")
-    asked = [__import__("llm_standin").asked_ids(body) for body in standin.calls]
+    asked = [asked_ids(body) for body in standin.calls]
     assert len(asked) > 1 and all(body["max_tokens"] for body in standin.calls)
     flat = [i for ids in asked for i in ids]
     assert sorted(flat) == sorted(statuses(review)) and len(flat) == len(set(flat))

@@ -1,4 +1,5 @@
-"""Stored reviews: the store itself (SQLite file, PostgreSQL when configured) and the REST routes.
+"""Stored reviews (app/storage/reviews.py): the store itself, SQLite file or PostgreSQL, and that a
+review outlives a killed server. (The REST routes over the store: tests/api/test_history.py.)
 
 PostgreSQL runs when DESIGN_REVIEW_TEST_POSTGRES_URL is set (`.ci/run` starts one); else skipped.
 """
@@ -6,7 +7,6 @@ PostgreSQL runs when DESIGN_REVIEW_TEST_POSTGRES_URL is set (`.ci/run` starts on
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -16,10 +16,8 @@ import httpx
 import pytest
 
 from app.storage.reviews import DEFAULT_SQLITE_PATH, cache_key, open_review_store, redact
-from helpers import assert_review_shape, read_fixture
+from helpers import POSTGRES_URL, read_fixture
 from servers import ProcessServer, process_env
-
-POSTGRES_URL = os.environ.get("DESIGN_REVIEW_TEST_POSTGRES_URL")  # read before conftest clears it
 
 
 @pytest.fixture(scope="module")
@@ -124,54 +122,6 @@ def test_a_bad_database_url_names_the_forms_it_takes():
         open_review_store("mysql://u:p@h/db")
     assert redact("postgresql://user:secret@host/db") == "postgresql://user:***@host/db"
     assert str(DEFAULT_SQLITE_PATH).startswith(".design-review")
-
-
-# --- over HTTP --------------------------------------------------------------------------------
-
-def test_a_returned_review_is_stored_and_served_by_id(client):
-    review = client.post("/v1/reviews", json={"document": read_fixture("random_split.md"),
-                                              "title": f"split {uuid.uuid4().hex}"}).json()
-    stored = client.get(f"/v1/reviews/{review['id']}")
-    assert stored.status_code == 200
-    assert_review_shape(stored.json())
-    assert stored.json()["id"] == review["id"] and stored.json()["overall"] == review["overall"]
-
-
-def test_the_same_request_again_comes_from_the_store_without_scoring(client):
-    body = {"document": read_fixture("plain_design.txt"), "format": "text", "title": uuid.uuid4().hex}
-    first = client.post("/v1/reviews", json=body).json()
-    again = client.post("/v1/reviews", json=body).json()
-    assert first["reviewer"]["cached"] is False and again["reviewer"]["cached"] is True
-    assert again["id"] == first["id"] and again["stages"] == first["stages"]
-    other_title = client.post("/v1/reviews", json={**body, "title": uuid.uuid4().hex}).json()
-    assert other_title["reviewer"]["cached"] is False and other_title["id"] != first["id"]
-
-
-def test_a_documents_history_lists_its_reviews_newest_first(client):
-    document = read_fixture("fraud_metrics.md") + f"\n<!-- {uuid.uuid4().hex} -->\n"
-    ids = [client.post("/v1/reviews", json={"document": document, "title": f"t{n}"}).json()["id"]
-           for n in range(3)]
-    sha = client.get(f"/v1/reviews/{ids[0]}").json()["document"]["sha256"]
-    page = client.get("/v1/reviews", params={"document_sha256": sha, "limit": 2}).json()
-    assert page["total"] == 3 and page["next_offset"] == 2
-    assert [r["id"] for r in page["reviews"]] == [ids[2], ids[1]]
-    last = client.get("/v1/reviews", params={"document_sha256": sha.upper(), "offset": 2}).json()
-    assert [r["id"] for r in last["reviews"]] == [ids[0]] and last["next_offset"] is None
-
-
-def test_an_unknown_review_id_is_404_saying_where_ids_come_from(client):
-    response = client.get("/v1/reviews/0123456789abcdef")
-    assert response.status_code == 404
-    assert "POST /v1/reviews" in response.json()["detail"]
-
-
-@pytest.mark.parametrize("params", [{}, {"document_sha256": "xyz"}, {"document_sha256": "a" * 63},
-                                    {"document_sha256": "a" * 64, "limit": 0},
-                                    {"document_sha256": "a" * 64, "limit": 101},
-                                    {"document_sha256": "a" * 64, "offset": -1}])
-def test_a_bad_history_query_is_422(client, params):
-    response = client.get("/v1/reviews", params=params)
-    assert response.status_code == 422 and response.json()["detail"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -45,7 +45,7 @@ def test_related_texts_are_closer_than_unrelated_ones(reviewer):
     assert float(a @ b) > float(a @ c) + 0.2
 
 
-# The embedding process (app/embed_worker.py), as the server runs it.
+# The embedding process (app/embedding/worker.py), as the server runs it.
 
 def _worker(settings):
     from app.embedding.embedder import load_backend

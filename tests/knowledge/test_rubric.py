@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from app.knowledge.corpus import read_corpus
 from app.errors import CorpusError
 from app.knowledge.loader import load_knowledge
+from helpers import REPO
 
-CHECKLIST = Path(__file__).resolve().parents[2] / "shared" / "spec" / "checklist.yaml"
+CHECKLIST = REPO.parent / "shared" / "spec" / "checklist.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""The Slack bot over real HTTP: the app on uvicorn with Slack configured, signed requests, and a
-recording stand-in for Slack's Web API (tests/slack_standin.py). Nothing reaches the real Slack.
+"""The Slack bot (app/slack/bot.py, socket_mode.py) over real HTTP: the app on uvicorn with Slack
+configured, signed requests, and a recording stand-in for Slack's Web API and Socket Mode
+(tests/slack_standin.py). Nothing reaches the real Slack.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ from slack_sdk.signature import SignatureVerifier
 
 from app.config import get_settings
 from app.main import create_app
-from app.review.model import Evidence, PitfallFinding
 from app.slack import EVENTS_PATH
-from app.slack.blocks import review_message
+from app.review.model import SEVERITY_RANK
+from app.slack.blocks import TOP_GAPS, top_gaps
 from app.slack.bot import COMMAND
-from app.slack.dedupe import TtlSet
-from app.slack.socket_mode import serve
-from app.slack.sources import Source, host_allowed, parse_source
+from app.slack.socket_mode import serve as serve_socket_mode
 from helpers import ONNX_DIR, REPO, cli_command, read_fixture
-from slack_standin import BOT_ID, BOT_USER_ID, TEAM_ID, LiveServer, SlackStandIn, limit_problems
+from servers import app_server, serve
+from slack_standin import BOT_ID, BOT_USER_ID, TEAM_ID, SlackStandIn, block_texts, limit_problems
 
 TOKEN, SECRET = "xoxb-test-token", "test-signing-secret"
 _ids = itertools.count(1)
@@ -40,27 +40,19 @@ def next_ts() -> str:
 @pytest.fixture(scope="module")
 def standin():
     fake = SlackStandIn(TOKEN)
-    server = LiveServer(fake.app)
-    fake.url = server.start()
-    yield fake
-    server.stop()
+    with serve(fake.app) as url:
+        fake.url = url
+        yield fake
 
 
 @pytest.fixture(scope="module")
 def slack_url(settings, ingested, standin):
     """The real app with the Slack bot configured against the stand-in, ready once /healthz is 200."""
-    app = create_app(get_settings(
-        store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-        slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{standin.url}/api/",
-        slack_allowed_hosts=[standin.url.removeprefix("http://")]))
-    server = LiveServer(app)
-    url = server.start()
-    deadline = time.monotonic() + 120
-    while httpx.get(f"{url}/healthz", timeout=5).status_code != 200:
-        assert time.monotonic() < deadline, "the Slack-configured server never became healthy"
-        time.sleep(0.1)
-    yield url
-    server.stop()
+    with app_server(get_settings(
+            store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
+            slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{standin.url}/api/",
+            slack_allowed_hosts=[standin.url.removeprefix("http://")])) as url:
+        yield url
 
 
 def signed(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
@@ -94,27 +86,25 @@ def mention(channel: str, ts: str, files: list[dict] | None = None, text: str = 
     return event
 
 
-def block_texts(payload: dict) -> str:
-    out = []
-    for block in payload["blocks"]:
-        out.append((block.get("text") or {}).get("text", ""))
-        out += [e.get("text", "") for e in block.get("elements", [])]
-    return "\n".join(out)
-
-
 def assert_review_blocks(payload: dict, review) -> None:
-    """Overall, every stage with its score, the top gaps; within Slack's limits."""
+    """Overall, every stage with its score, the top gaps (most severe first) with their questions;
+    within Slack's limits."""
     assert limit_problems(payload) == []
     text = block_texts(payload)
     assert payload["blocks"][0]["type"] == "header"
     assert f"Overall {review.overall.score:.2f}" in text
     for stage in review.stages:
         assert any(f"`{stage.score:.2f}`" in line and stage.title in line for line in text.split("\n")), stage.id
-    worst = sorted(review.gaps(), key=lambda g: ["critical", "warning", "info"].index(g.severity))[:3]
-    for gap in worst:
-        assert gap.title in text
-    if worst and worst[0].questions:
-        assert worst[0].questions[0][:40] in text.replace("&amp;", "&")
+    top, gaps = top_gaps(review), review.gaps()
+    assert len(top) == min(TOP_GAPS, len(gaps))
+    rank = [SEVERITY_RANK[g.severity] for g in top]
+    assert rank == sorted(rank, reverse=True)
+    assert all(SEVERITY_RANK[g.severity] <= min(rank) for g in gaps if g not in top)
+    plain = text.replace("&amp;", "&")
+    for gap in top:
+        assert f"`{gap.item}`" in text and gap.title in plain, gap.item
+        if gap.questions:
+            assert gap.questions[0][:40] in plain, gap.item
 
 
 def quiet_period(seconds: float = 1.0) -> None:
@@ -128,11 +118,8 @@ def quiet_period(seconds: float = 1.0) -> None:
 def test_unconfigured_bot_answers_503_naming_the_variables(settings):
     app = create_app(get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
                                   onnx_cache_dir=ONNX_DIR, slack_bot_token=None, slack_signing_secret=None))
-    server = LiveServer(app, lifespan="off")
-    try:
-        response = httpx.post(f"{server.start()}/slack/events", json={"type": "url_verification"}, timeout=10)
-    finally:
-        server.stop()
+    with serve(app, lifespan="off") as url:
+        response = httpx.post(f"{url}/slack/events", json={"type": "url_verification"}, timeout=10)
     assert response.status_code == 503
     body = response.json()
     assert body["missing"] == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
@@ -325,60 +312,7 @@ def test_slash_command_errors_come_back_as_ephemeral_messages(slack_url, standin
     assert answer.params["response_type"] == "ephemeral" and "file_not_found" in answer.params["text"]
 
 
-# ---- Block Kit limits, sources, dedupe, Socket Mode
-
-
-def test_a_huge_review_is_cut_to_slacks_limits_with_a_note(reviewer):
-    base = reviewer.review(read_fixture("random_split.md"))
-    long = "x" * 5000
-    stages = [s.model_copy(update={"title": f"{s.title} <!channel> {long}", "gaps": [
-        g.model_copy(update={"why": long, "questions": [long] * 30, "title": g.title * 50}) for g in s.gaps] * 5})
-        for s in base.stages] * 10
-    pitfalls = [PitfallFinding(id=f"pitfall.p{n}", title=f"pitfall {n} {long}", severity="warning",
-                               confidence=0.9, why=long, questions=[long] * 5,
-                               evidence=[Evidence(start_line=1, end_line=1, quote=long)] * 40) for n in range(80)]
-    huge = base.model_copy(update={
-        "stages": stages, "pitfalls": pitfalls,
-        "document": base.document.model_copy(update={"title": "<!channel> " + "T" * 60_000})})
-    payload = review_message(huge)
-    assert limit_problems(payload) == []
-    assert len(payload["blocks"]) == 50 and len(payload["text"]) <= 40_000
-    assert "cut at Slack's 50-block limit" in block_texts(payload)
-    assert any("cut at Slack's 3000-character limit" in (b.get("text") or {}).get("text", "")
-               for b in payload["blocks"])
-    assert "<!channel>" not in block_texts(payload).replace(payload["blocks"][0]["text"]["text"], "")
-    assert "<!channel>" not in payload["text"]
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("", Source("help")), ("  help ", Source("help")), (f"<@{BOT_USER_ID}>", Source("help")),
-    ("<https://acme.slack.com/files/U01/F0ABC123/design.md>", Source("slack_file", "F0ABC123")),
-    ("https://files.slack.com/files-pri/T01-F0XYZ/design.md", Source("slack_file", "F0XYZ")),
-    ("<https://raw.example.org/a.md|a.md>", Source("url", "https://raw.example.org/a.md")),
-    ("# Plan\nUse p99 &lt; 50 ms &amp; more", Source("text", "# Plan\nUse p99 < 50 ms & more")),
-])
-def test_command_text_is_parsed_into_a_source(text, expected):
-    assert parse_source(text) == expected
-
-
-def test_host_allow_list_matches_host_or_host_and_port():
-    allowed = ["raw.githubusercontent.com", "127.0.0.1:8080"]
-    assert host_allowed("https://raw.githubusercontent.com/o/r/main/d.md", allowed)
-    assert host_allowed("http://127.0.0.1:8080/d.md", allowed)
-    assert not host_allowed("http://127.0.0.1:8081/d.md", allowed)
-    assert not host_allowed("https://raw.githubusercontent.com.evil.net/d.md", allowed)
-    assert not host_allowed("file:///etc/passwd", allowed)
-
-
-def test_ttl_set_forgets_after_ttl_and_stays_bounded():
-    now = [0.0]
-    seen = TtlSet(ttl=10, maxsize=3, clock=lambda: now[0])
-    assert seen.claim("a") and not seen.claim("a")
-    now[0] = 11
-    assert seen.claim("a")
-    for key in "bcde":
-        seen.claim(key)
-    assert len(seen) == 3 and seen.claim("b")
+# ---- the manifest and Socket Mode
 
 
 def test_manifest_declares_the_command_events_and_scopes_the_bot_uses():
@@ -401,7 +335,7 @@ def test_socket_mode_answers_a_mention_over_the_websocket(settings, ingested, st
     def run() -> None:
         nonlocal stop
         stop = asyncio.Event()
-        loop.run_until_complete(serve(socket_settings, stop))
+        loop.run_until_complete(serve_socket_mode(socket_settings, stop))
 
     thread = threading.Thread(target=run, name="socket-mode-bot", daemon=True)
     thread.start()

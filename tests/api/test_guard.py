@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from app.config import get_settings
 from app.api.setup import install_operations
 from app.review.service import ReviewService
-from servers import free_port
-
-
-@contextlib.contextmanager
-def tiny_app_server(app):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/ok", timeout=1)
-            break
-        except httpx.TransportError:
-            threading.Event().wait(0.05)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+from servers import serve
 
 
 def test_an_unexpected_error_is_a_json_500_with_the_request_id_and_no_traceback(tmp_path):
@@ -47,7 +23,7 @@ def test_an_unexpected_error_is_a_json_500_with_the_request_id_and_no_traceback(
     def boom() -> dict:
         raise RuntimeError("secret internals /etc/passwd")
 
-    with tiny_app_server(app) as url:
+    with serve(app, log_level="critical") as url:
         response = httpx.get(f"{url}/boom", headers={"X-Request-ID": "trace-500"}, timeout=10)
         assert response.status_code == 500
         assert response.headers["x-request-id"] == "trace-500"

@@ -1,4 +1,5 @@
-"""The REST API over real HTTP: uvicorn on a loopback port, httpx as the client.
+"""The REST API's routes (app/api/routes.py, app/api/app.py) over real HTTP: uvicorn on a loopback
+port, httpx as the client.
 
 The `client` fixture fails any test whose request gets a 5xx answer.
 """
@@ -6,18 +7,13 @@ The `client` fixture fails any test whose request gets a 5xx answer.
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
 
 import httpx
-import uvicorn
-
 import pytest
 
 from app.config import get_settings
-from app.main import create_app
-from helpers import (ONNX_DIR, SERVER_MAX_BYTES, SERVER_MAX_LINES, assert_review_shape, read_fixture,
-                     wait_until_started)
+from helpers import ONNX_DIR, SERVER_MAX_BYTES, SERVER_MAX_LINES, assert_review_shape, read_fixture
+from servers import app_server, wait_healthy
 
 
 def post_review(client, **body):
@@ -49,7 +45,8 @@ def test_review_agrees_with_the_reviewer_in_process(client, reviewer):
     over_http = post_review(client, document=text).json()
     in_process = reviewer.review(text).model_dump(mode="json")
     assert over_http["overall"] == in_process["overall"]
-    assert [p["id"] for p in over_http["pitfalls"]] == [p["id"] for p in in_process["pitfalls"]]
+    assert over_http["stages"] == in_process["stages"] and over_http["topics"] == in_process["topics"]
+    assert over_http["pitfalls"] == in_process["pitfalls"]
 
 
 def test_plain_text_format_and_title_are_honoured(client):
@@ -141,17 +138,10 @@ def test_wrong_routes_are_4xx(client, method, path, status):
 
 
 def test_a_server_without_a_store_refuses_bad_input_first_then_names_the_fix(tmp_path):
-    settings = get_settings(store_path=tmp_path / "never-ingested", onnx_cache_dir=ONNX_DIR)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        health = wait_until_started(url)
+    settings = get_settings(store_path=tmp_path / "never-ingested", onnx_cache_dir=ONNX_DIR,
+                            database_url=f"sqlite:///{tmp_path}/r.db")
+    with app_server(settings, healthy=False) as url:
+        health = wait_healthy(url, timeout=60, allow_error=True)
         assert health.status_code == 503 and health.json()["status"] == "error"
         empty = httpx.post(f"{url}/v1/reviews", json={"document": " \n "}, timeout=30)
         assert empty.status_code == 422 and "empty" in empty.json()["detail"]
@@ -160,6 +150,3 @@ def test_a_server_without_a_store_refuses_bad_input_first_then_names_the_fix(tmp
         assert good.status_code == 503
         assert "design-review ingest" in good.json()["detail"]
         assert good.headers.get("retry-after")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -1,13 +1,12 @@
-"""Start-up with a broken Chroma store: a clear error naming the fix, or an automatic ingest."""
+"""Start-up with a broken Chroma store: a clear error in /healthz naming the fix, or an automatic ingest."""
 
 from __future__ import annotations
-
 
 import httpx
 
 from app.config import get_settings
-from helpers import ONNX_DIR, read_fixture, wait_until_started
-from servers import thread_server, wait_healthy
+from helpers import ONNX_DIR, read_fixture
+from servers import app_server, wait_healthy
 
 
 def corrupt_store(folder) -> None:
@@ -20,8 +19,8 @@ def test_a_corrupt_store_is_an_error_in_healthz_naming_the_fix(tmp_path, corpus_
     corrupt_store(store)
     settings = get_settings(store_path=store, corpus_dir=corpus_snapshot, onnx_cache_dir=ONNX_DIR,
                             database_url=f"sqlite:///{tmp_path}/r.db")
-    with thread_server(settings, wait=False) as url:
-        health = wait_until_started(url)
+    with app_server(settings, healthy=False) as url:
+        health = wait_healthy(url, timeout=60, allow_error=True)
         assert health.status_code == 503 and health.json()["status"] == "error"
         assert "design-review ingest" in health.json()["error"]
         review = httpx.post(f"{url}/v1/reviews", json={"document": "# A design\n\nWe use AUC."}, timeout=30)
@@ -33,8 +32,7 @@ def test_auto_ingest_rebuilds_a_corrupt_store_and_keeps_the_old_one_aside(tmp_pa
     corrupt_store(store)
     settings = get_settings(store_path=store, corpus_dir=corpus_snapshot, onnx_cache_dir=ONNX_DIR,
                             database_url=f"sqlite:///{tmp_path}/r.db", auto_ingest=True)
-    with thread_server(settings, wait=False) as url:
-        wait_healthy(url, timeout=300)
+    with app_server(settings, timeout=300) as url:
         review = httpx.post(f"{url}/v1/reviews", json={"document": read_fixture("fraud_metrics.md")},
                             timeout=60)
         assert review.status_code == 200 and review.json()["stages"]

@@ -1,4 +1,6 @@
-"""The command line as a subprocess, against the session store (DESIGN_REVIEW_* variables)."""
+"""The command line (app/cli.py) as a subprocess, against the session store (DESIGN_REVIEW_* variables):
+review, ingest, hash-key, usage errors. (`check`: tests/check/test_command.py; --backend llm:
+tests/cli/test_cli_llm.py.)"""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 
 from app.config import get_settings
 from app.review.build import store_for
+from app.keys import hash_key
 from app.knowledge.chroma import GUIDANCE, ITEMS
 
 from helpers import FIXTURES, ONNX_DIR, assert_review_shape, cli_command, read_fixture
@@ -132,3 +135,11 @@ def test_first_review_in_a_new_checkout_fills_the_empty_store_first(cli_env, tmp
     assert store.count(GUIDANCE) == reviewer.store.count(GUIDANCE) > 0
     again = run_cli(env, "review", str(FIXTURES / "fraud_metrics.md"), "--format", "json", cwd=tmp_path)
     assert again.returncode == 0 and "ingesting" not in again.stderr.decode()
+
+
+def test_the_hash_key_command_prints_what_the_setting_accepts(cli_env, tmp_path):
+    done = run_cli(cli_env, "hash-key", "my key", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.decode().strip() == hash_key("my key")
+    fresh = run_cli(cli_env, "hash-key", cwd=tmp_path)
+    key = fresh.stdout.decode().split()[1]
+    assert hash_key(key) in fresh.stdout.decode()

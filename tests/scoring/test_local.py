@@ -1,0 +1,53 @@
+"""The local scorer's rules (app/scoring/local.py, passages.py), which hold whatever its fitted weights:
+statuses follow the model's thresholds, evidence is a passage of the design's body, and a line
+repeated counts once. (Which items a fixture covers, and how well the fitted weights agree with
+labelled designs, is for the checks over labelled sets.)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.document.parse import parse_document
+from helpers import read_fixture
+
+NOT_COVERED = ("missing", "not_applicable")  # no evidence, no gap credit
+
+
+def items_by_id(review) -> dict:
+    return {i.id: i for s in review.stages for i in s.items}
+
+
+@pytest.mark.parametrize("name", ["fraud_metrics.md", "plain_design.txt", "empty_headings.md"])
+def test_item_status_follows_the_models_thresholds(reviewer, name):
+    model = reviewer.scorer.model
+    review = reviewer.review(read_fixture(name), fmt="text" if name.endswith(".txt") else "markdown")
+    for item in items_by_id(review).values():
+        if item.status == "covered":
+            assert item.p_covered >= model.covered_at - 1e-4, item.id
+        else:
+            assert item.p_covered < model.covered_at + 1e-4, item.id
+            assert (item.credit >= model.partial_at - 1e-4) == (item.status == "partial"), item.id
+        assert (item.evidence == []) == (item.status in NOT_COVERED), item.id
+
+
+@pytest.mark.parametrize("name", ["fraud_metrics.md", "random_split.md", "empty_headings.md"])
+def test_evidence_is_a_passage_of_the_body_never_a_heading(reviewer, name):
+    """An empty section is never cited: its heading is no evidence of anything."""
+    text = read_fixture(name)
+    windows = parse_document(text).windows
+    headings = {(w.start_line, w.end_line) for w in windows if w.kind == "heading"}
+    body = {(w.start_line, w.end_line) for w in windows if w.kind != "heading"}
+    spans = {(e.start_line, e.end_line) for i in items_by_id(reviewer.review(text)).values() for e in i.evidence}
+    assert spans <= body and not spans & headings
+
+
+def test_a_line_repeated_counts_once(reviewer):
+    """Pasting a design's body twice (padding by repetition) changes no verdict, score or evidence."""
+    text = read_fixture("fraud_metrics.md")
+    lines = text.rstrip("\n").split("\n")
+    padded = "\n".join(lines + [""] + [line for line in lines if not line.startswith("#")]) + "\n"
+    once, twice = reviewer.review(text), reviewer.review(padded)
+    assert twice.document.lines > once.document.lines
+    assert [s.model_dump() for s in twice.stages] == [s.model_dump() for s in once.stages]
+    assert twice.overall == once.overall
