@@ -4,7 +4,7 @@ thresholds, disabled and weighted items, waivers, forced topics, and the compari
 Which items the scorer covers in a fixture depends on its fitted weights (app/scoring/weights.json),
 so these tests state the rules against the review being judged: its own scores, the items it leaves
 uncovered (tests/fixtures/empty_headings.md, a design of headings and "TBD", leaves many). Where one
-needs a failing finding, a line that makes a pitfall (a rule of app/scoring/pitfalls.py) makes it.
+needs a failing finding, a line that makes a pitfall (a rule of app/scoring/pitfalls/) makes it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,26 @@
+"""Cues every detector reads: the bad option rejected, corrected by the next sentence, or left in a draft."""
+
+from __future__ import annotations
+
+import re
+
+
+def compile_cue(pattern: str) -> re.Pattern:
+    """A cue pattern, matched case-insensitively."""
+    return re.compile(pattern, re.I)
+
+
+# A window that discusses the option only to reject it, or hypothetically.
+REJECTION = compile_cue(
+    r"\b(?:we|they|it|this|that|which)?\s?(?:do|does|did|must|should|will|would|can|could)\s?n[o']t\b"
+    r"|\b(?:never|instead of|rather than|avoid\w*|reject\w*|discard\w*|dropped|abandon\w*|"
+    r"was tried|were tried|we tried|tried (?:that|this|it) first|would (?:leak|inflate|flatter|let|put|give|"
+    r"mean|make|teach|punish|push|overstate|hide|mislead|be wrong)|is a mistake|was the mistake|"
+    r"the mistake|anti-?pattern|misleading|meaningless|useless|tells us nothing)\b"
+)
+# A following sentence that corrects the one before ("Please fit the scaler on ... instead").
+CORRECTION = compile_cue(
+    r"\b(?:please|let's|let us|should|instead|rather|must|fix|we will change|change (?:it|this) to)\b")
+# A window that tells an earlier version of the design, not the one proposed.
+DRAFT = compile_cue(r"\b(?:first draft|the draft|initially|originally|earlier version|v1|v1's|used to|previously|"
+                   r"early prototype|went this way|at first we)\b")

@@ -1,0 +1,158 @@
+"""A feature known only after the prediction time: outcomes, later events, the latest snapshot."""
+
+from __future__ import annotations
+
+import re
+
+from app.scoring.pitfalls.context import Context
+from app.scoring.pitfalls.cues import REJECTION, compile_cue
+from app.scoring.pitfalls.preprocessing import names_statistics_over_all
+
+_FEATURE_CONTEXT = compile_cue(
+    r"\b(?:features?|inputs?|signals?|columns?|fields?|predictors?|variables?|attributes?)\b"
+)
+_FEATURE_SECTION = compile_cue(r"\b(?:features?|inputs?|signals?|columns?|predictors?|variables?)\b")
+_AFTER = compile_cue(
+    r"\b(?:post-(?:discharge|purchase|delivery|event|outcome|close|closure|treatment|visit|booking|sale|launch|"
+    r"resolution|approval|funding|incident)|subsequent\w*|eventual(?! consisten)\w*|ultimately(?=\s+(?:\w+ed|paid|sold|won|lost|bought|went|became|got|left)\b))\b"
+    r"|\b(?:during|over the course of|throughout) the (?:stay|call|trip|session|visit|admission|claim|loan|"
+    r"ticket|episode|flight|shift|game|match|contract|subscription|case)\b"
+    r"|\b(?:closed|resolved|cancell?ed|returned|refunded|completed|ended|settled|churned|delivered|"
+    r"discharged|paid|approved|rejected|shipped)_(?:at|date|ts|time|flag|on|amount)\b"
+    r"|\b(?:in|during|within|over) the \d+ (?:days?|weeks?|months?|hours?) after\b"
+    r"|\b(?:in|during) the (?:month|week|day|year) after\b|\bafter (?:the )?(?:discharge|delivery|"
+    r"open(?:ing)?|send|purchase|booking|show|departure|arrival|event|outcome|decision|prediction|"
+    r"fact|claim closes|label|fraud|churn|cancellation|this push|the push|funding|close|completion)\b"
+    r"|\b(?:at|during) (?:any point|the stay)|\bin_stay\b|\bduring the stay\b|\b\w+_after\w*|\bafter_\w+"
+    r"|\b(?:once|after) (?:it|the \w+) (?:is |has been |was )?(?:closed|resolved|settled|completed|"
+    r"ended|cancelled|churned|delivered|closes|ends|finished)\b"
+)
+_LATEST = compile_cue(
+    r"\blatest (?:nightly |daily |monthly )?(?:snapshot|values?|file|refresh|record)|\bmost complete picture"
+    r"|\bcurrent (?:state|status|value)\b|\bat extract time\b|\bclosed record\b|\bfinal (?:\w+ )?(?:record|value|"
+    r"days_on_market|amount|price)\b"
+    r"|\b(?:computed|calculated|aggregated) over (?:the )?(?:full|entire|whole)\b"
+    r"|\bover the (?:full|entire|whole) [a-z_ ]*(?:table|history|data ?set|log)"
+    r"|\bloaded alongside\b|\balongside the [\w-]+ outcome|\bonly the latest\b"
+    r"|\brefreshed nightly[^.;]{0,40}latest|\bat day \d+\b|\bday[- ]\d+ (?:views|clicks)"
+    r"|\ball (?:complaints|billing codes|notes|calls|tickets)\b|\bwithout (?:a )?time (?:filter|cut)"
+)
+_OUTCOME_FIELD = compile_cue(
+    r"(?:_to_date|_charged|_outcome|_resolution|_final|_closed|_confirmed|_downloaded|"
+    r"_referral\w*|_notice|_reached|_completed|_after\w*|_assessment)"
+    r"|\b(?:days|time|hours|minutes|weeks)_(?:to|until|till)_(?:payment|pay|paid|churn\w*|clos\w*|resolution|"
+    r"resolv\w*|default\w*|cancel\w*|return\w*|refund\w*|complet\w*|conver\w*|sale|sold|failure|fail\w*|"
+    r"outcome|discharge|readmission|death|notice\w*|no_?show\w*)"
+    r"|\b(?:disposition\w*|rework\w*|refund_\w+|from the (?:trip )?receipt|settle\w*|reserve[_ ]changes|"
+    r"adjuster notes|handle time|escalat\w*|agent replies|customer replies|demo_held|proposal_sent\w*|"
+    r"num_sales_activities|stage[- ]history|collections calls?|work_order\w*|parts_ordered\w*|"
+    r"discharge (?:medications|assessment|summary|letter)|certificate\w*|offer_letter\w*|interview_stage\w*|"
+    r"porting request|number porting|scans?_\w+|\w+_scans?|count_scans\w*|real driven|actual (?:distance|"
+    r"duration|time|pushback|delivery|arrival|fare)|toll fees|messages the two have exchanged|exchanged in the|"
+    r"cancellation_fee\w*|reminder_confirmed|no_show_rate|siu_referral\w*|days_claim_open|"
+    r"total_paid\w*|reductions_count|days_on_market|picker_minutes|courier_wait\w*|at the door|"
+    r"end-of-day audit|occupancy reached|gp letter|follow-up (?:call|treatment|visit)\w*|"
+    r"support tickets?|dwell time of the (?:current|same)|chargebacks? (?:on|for) (?:the|this) "
+    r"(?:transaction|purchase|order)|account_closed\w*|\w+_date is set)\b"
+)
+_KNOWN_AT_TIME = compile_cue(
+    r"\b(?:known at|known (?:two|\d+) hours before|available at|available when|exists? when|as of|as it stood|"
+    r"point[- ]in[- ]time|(?:only|solely) (?:to|for|as) (?:build|define|derive|create)?\s?(?:the )?label|"
+    r"used only as (?:the )?label|prior \d+ days|before (?:the|each|that|this) |up to (?:yesterday|the)|"
+    r"excluded|exclude|not used|never used|leave out|left out|removed|rejected|forbidden|dropped|"
+    r"not (?:a )?features?|is not a feature|only historic|historic|cut at|window_end|event_ts <|"
+    r"filtered on|never later|strictly before|before submission|at submission)\b"
+)
+
+
+# a count or total of events on the very case being predicted, with no cut-off in time
+_ENTITY_AGG = compile_cue(
+    r"\b(?:number|count|total|sum|num|n)\w*\s+of\s+[\w\s'-]{0,40}?\b(?:on|for|of|during|in|logged on|about)\s+"
+    r"(?:the|this|that|each)\s+(?:same\s+)?(?:ticket|claim|order|loan|stay|wafer|parcel|case|application|trip|"
+    r"booking|transaction|admission|policy|shipment|delivery|complaint|lead|invoice|reservation|incident)\b"
+    r"|\b(?:logged|recorded|filed|received)\s+(?:on|for|against)\s+(?:the|this)\s+(?:ticket|claim|order|loan|stay|"
+    r"wafer|parcel|case|application|trip|booking|transaction|admission|shipment|invoice|reservation)\b"
+)
+_TABLE_NAME = compile_cue(r"\b(?:from|join)\s+[\w.]*$")
+_SQL = compile_cue(r"\bselect\b[^;]{0,400}\bfrom\b")
+_NOT_FEATURE = compile_cue(r"^\W*(?:output|label|target|prediction|eval\w*|metric\w*)\s*:|\b(?:counter-?metric|we watch|guardrail)")
+
+
+_LEAK_KEYS = (
+    "after", "stay", "any point", "_", "latest", "complete picture", "current", "extract", "closed", "final",
+    "over the", "alongside", "refresh", "all ", "without", "disposition", "rework", "refund", "receipt",
+    "settle", "reserve", "adjuster", "handle time", "escalat", "repl", "stage", "collections", "discharge",
+    "certificate", "porting", "scan", "real driven", "actual", "toll", "exchanged", "at the door",
+    "end-of-day", "occupancy reached", "gp letter", "follow-up", "support ticket", "dwell time", "chargeback",
+    "once", "is set", "during", "post-", "subsequent", "eventual", "ultimately", "throughout", "course of",
+    "number", "count", "total", "sum", "logged", "recorded", "filed", "received")
+
+
+# where outcomes are read on purpose: metrics, evaluation and monitoring are computed from what happened
+_METRIC_SECTION = compile_cue(r"\b(?:metrics?|evaluation|monitoring|kpis?|success criteria|dashboards?|alert\w*)\b")
+_METRIC_CODE = compile_cue(r"\bdef \w*(?:metric|score|evaluat|kpi)\w*\(")
+# a data-flow line ("app -> Kafka -> MySQL -> ...") names stores and stages, not what a feature holds
+_FLOW_ARROW = re.compile(r"→|->|=>|⇒")
+
+
+_EXCLUDED_LEAD = compile_cue(r"\b(?:excluded|not used|removed|rejected|forbidden|leave out|left out|dropped)\b\s*:?\s*$"
+                             r"|\b(?:excluded|not used|forbidden)\s*:")
+_EXCLUSION = compile_cue(r"\b(?:excluded|we removed|are removed|rejected|leave out|left out|not used|forbidden)\b")
+
+
+def _names_later_fact(text: str) -> bool:
+    """The text names something known only later: a later event, the latest snapshot, a count or an outcome."""
+    # an outcome field counts, a table of that name ("from claims_closed") does not
+    return bool(_AFTER.search(text) or _LATEST.search(text) or _ENTITY_AGG.search(text) or any(
+        not _TABLE_NAME.search(text, max(0, m.start() - 40), m.start()) for m in _OUTCOME_FIELD.finditer(text)))
+
+
+def _in_feature_list(ctx: Context, k: int) -> bool:
+    """The window is an item of a feature list: its section or lead-in sentence names features."""
+    w = ctx.windows[k]
+    if _FEATURE_SECTION.search(w.section or ""):
+        return True
+    if w.kind == "code" or _SQL.search(ctx.texts[k]):
+        return True
+    back = ctx.neighbours(k, 20, 0)
+    for n, j in enumerate(back):
+        if _FEATURE_CONTEXT.search(ctx.texts[j]):
+            return True
+        if ctx.windows[j].kind != w.kind and n >= 1:
+            break
+    return False
+
+
+def _in_excluded_list(ctx: Context, k: int) -> bool:
+    """The window sits in a list introduced as excluded features."""
+    for n, j in enumerate(ctx.neighbours(k, 3, 0)):
+        if _EXCLUDED_LEAD.search(ctx.texts[j]):
+            return True
+        if n == 0 and _EXCLUSION.search(ctx.texts[j]):
+            return True   # "We removed X and Y." followed by "These are written after ..."
+    return False
+
+
+def detect_label_leakage(ctx: Context) -> list[int]:
+    """Windows that use as a feature what is known only after the prediction time."""
+    out = []
+    for k, text in ctx.having(_LEAK_KEYS):
+        w = ctx.windows[k]
+        if w.kind == "heading":
+            continue
+        if _METRIC_SECTION.search(w.section or "") or _METRIC_CODE.search(text):
+            continue
+        if len(_FLOW_ARROW.findall(text)) >= 3:
+            continue
+        if not _names_later_fact(text):
+            continue
+        if not (_FEATURE_CONTEXT.search(text) or _in_feature_list(ctx, k)):
+            continue
+        if _KNOWN_AT_TIME.search(text) or REJECTION.search(text) or _NOT_FEATURE.search(text):
+            continue
+        if w.kind != "code" and names_statistics_over_all(text):
+            continue
+        if _in_excluded_list(ctx, k):
+            continue
+        out.append(k)
+    return out

@@ -1,0 +1,99 @@
+"""Every non-interaction (item not clicked, bought or watched) taken as a negative label."""
+
+from __future__ import annotations
+
+from app.scoring.pitfalls.context import Context
+from app.scoring.pitfalls.cues import DRAFT, compile_cue
+
+_NEGATIVE_LABEL = compile_cue(
+    r"\b0\s?=|\b(?:labell?ed|label) (?:0|zero) if\b|\b(?:label(?:l?ed|s)?\s?(?:0|zero|-1|negative)|negatives?|negative_\w+|neg\b|as 0\b|=\s?0\b|"
+    r"labell?ed 0|is (?:a )?0\b|gets? (?:label )?0\b|get label 0|are 0\b|a 0\b|0s\b|zeros?\b|"
+    r"y\s?=\s?0|\b0 otherwise|label(?:led)? irrelevant|irrelevant|rejections?|disliked|not interested|"
+    r"don't want|doesn't want|did not want|decided against|put label 0|0\)\s*for\b|,\s*0\)|"
+    r"as 0|AS label)\b"
+)
+# what a user does to an item: not doing it is a non-interaction ("has not bought", "never clicked")
+_ACTED = (
+    r"(?:buy|bought|purchas\w*|click\w*|watch\w*|open\w*|install\w*|starr?\w*|stream\w*|borrow\w*|"
+    r"appl(?:y|ied)|tune\w*|hired|interact\w*|engag\w*|read|listen\w*|play\w*|sav\w*|lik\w*|order\w*|book\w*|"
+    r"select\w*|used?|download\w*|swip\w*|messag\w*|respond\w*|redeem\w*|visit\w*|sign\w*|join\w*|add\w*|"
+    r"chose|choose|pick\w*)"
+)
+_NON_INTERACTION = compile_cue(
+    r"\b(?:every|all|any)\b(?: of)?(?: the)? (?:other|remaining|rest)\b|\bthe rest of the\b"
+    r"|\b(?:every|all|any)\b(?: of)?(?: the)? ?(?:other|remaining|\d[\d,]* )?[^.;]{0,40}?\b(?:not|never|no)\b"
+    r"(?! sampling)(?! correction)"
+    r"|\bevery other\b|\ball (?:the )?other\b|\bany (?:\w+ )?in the (?:catalog(?:ue)?|collection|index)"
+    r"|\b(?:catalog(?:ue)?|collection|index|menu)\b[^.;]{0,60}\b(?:not|never|n't)\b"
+    r"|\b(?:not|never|n't)\b[^.;]{0,40}\b(?:in the )?(?:catalog(?:ue)?|collection|index)\b"
+    r"|\bcatalog(?:ue)? minus\b|\bcatalog_complement\b|\ball_items\s*-|\bcross join\b|\bnot_bought\b"
+    r"|\b(?:everything|anything|all) else\b|\bwithout (?:a |any )?(?:click|purchase|interaction|play|order|"
+    r"engagement|install|booking|download|save|like|rating)s?\b|\bno (?:recorded |logged )?(?:interaction|click|"
+    r"purchase|engagement|play)s?\b|\bunobserved (?:pairs|entries|cells|items)\b|\bunseen\b|\bmissing (?:pairs|entries|cells)\b"
+    r"|\bnon[- ]?(?:click|interaction|purchase|install)s?\b|\bunpurchased|\bunbought|\bunclicked"
+    r"|\b(?:has|have|had|did|does|do)\s?(?:not|n't)\s(?:yet\s)?(?:get\s)?" + _ACTED + r"|\bnever\s" + _ACTED +
+    r"|\b0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
+)
+_EXPOSED = compile_cue(
+    r"\b(?:shown|impress\w+|rendered|displayed|exposed|served|seen|saw|viewed|scrolled past|"
+    r"on screen|in view|viewport|visible|viewable|appeared|offered|skipped|skip-above|ranked above)\b"
+)
+_NOT_EXPOSED = compile_cue(r"\b(?:also when|even when|even if|whether|including|regardless|or not)\b")
+_NEG_EXCUSED = compile_cue(
+    r"\b(?:no label|not (?:a )?negatives?|not treated as|are not used as|is not the same|"
+    r"confidence|weakly|log-?q|logq|(?<!no )sampling correction|corrected for|in-batch|in batch|we do not label|"
+    r"do not build|get no label|gets no label|not (?:label|use)|never-\w+ is not|weighted by popularity|"
+    r"popularity\s?\^|proportional to|impression-based|graded|ndcg|relevance grades?)\b"
+)
+# rejecting the option outright (not "never bought", which is the mistake's own wording)
+_NEG_REJECTED = compile_cue(
+    r"\b(?:we|they) (?:do|did) not (?:label|use|treat|build|count)|\bnot (?:treated|counted|used) as\b|"
+    r"\brather than\b|\binstead of\b|\bwould (?:teach|punish|push|bias)\b|\bis not a negative\b"
+)
+
+
+
+# "1 if ..., 0 otherwise" also defines a binary column: it is a label only where the window or its
+# lead-in speaks of labels, targets or training examples
+_LABEL_TALK = compile_cue(
+    r"\b(?:labels?|labell?ed|labell?ing|targets?|y\s?=|negatives?|positives?|training (?:rows?|examples?|pairs?|"
+    r"data|set)|ground truth|relevan\w*)\b"
+)
+_ZERO_OTHERWISE = compile_cue(r"\b1 if\b[^.;]{0,120}\b0 otherwise\b|\b0 otherwise\b")
+
+
+def _is_labelled_negative(ctx: Context, k: int) -> bool:
+    """The window, or the one before it, gives examples a negative label."""
+    return bool(_NEGATIVE_LABEL.search(ctx.texts[k])) or any(
+        _NEGATIVE_LABEL.search(ctx.texts[j]) for j in ctx.neighbours(k, 1, 0))
+
+
+def _defines_field(ctx: Context, k: int) -> bool:
+    """The window defines a binary field or feature column (a schema row), not how examples are labelled."""
+    text = ctx.texts[k]
+    if not _ZERO_OTHERWISE.search(text):
+        return False
+    return not (_LABEL_TALK.search(text) or any(_LABEL_TALK.search(ctx.texts[j]) for j in ctx.neighbours(k, 1, 0)
+                                                if ctx.windows[j].kind != "table_row"))
+
+
+_NEGATIVE_KEYS = ("not", "never", "n't", "other", "all", "any", "every", "minus", "complement", "cross join", "non",
+                  "un", "otherwise", "without", "no ", "else")
+
+
+def detect_non_interaction(ctx: Context) -> list[int]:
+    """Windows that label every item a user did not interact with a negative."""
+    out = []
+    for k, text in ctx.having(_NEGATIVE_KEYS):
+        if not _NON_INTERACTION.search(text):
+            continue
+        if not _is_labelled_negative(ctx, k) or _defines_field(ctx, k):
+            continue
+        if _NEG_EXCUSED.search(text) or _NEG_REJECTED.search(text) or DRAFT.search(text):
+            continue
+        if _EXPOSED.search(text) and not _NOT_EXPOSED.search(text):
+            continue
+        if ctx.corrected(k, _EXPOSED):
+            continue
+        out.append(k)
+    return out

@@ -1,0 +1,121 @@
+"""Preprocessing statistics (imputation, scaling, vocabularies, resampling) fitted on all data before the split."""
+
+from __future__ import annotations
+
+import re
+
+from app.scoring.pitfalls.context import Context
+from app.scoring.pitfalls.cues import DRAFT, REJECTION, compile_cue
+
+_STAT_FIT = compile_cue(
+    r"\b(?:imput\w*|fill\w*|fillna|medians?|means?|averages?|avg|std|standard deviations?|variances?|"
+    r"z[- ]?scor\w*|standardi[sz]\w*|normali[sz]\w*|\w*scaler|minmax\w*|min[- ]max|"
+    r"(?:standard|feature|robust|z)[- ]scal\w*|scal(?:e|es|ed|ing)(?: to)? (?:the |all |every |each |its |their )?"
+    r"(?:[\w-]+ ){0,2}?(?:features?|columns?|values|inputs?|variables|pixels?|spectra|numeric\w*|data)|"
+    r"clip\w*|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression)|deciles?|bins?|binned|binning|"
+    r"pca|principal components?|svd|vocabular\w*|idf|tf-?idf|tfidfvectorizer|vectori[sz]er|"
+    r"target[- ]encod\w*|mean label|encod\w*|smote|oversampl\w*|rebalanc\w*|undersampl\w*|"
+    r"feature selection|selectkbest|mutual_info\w*|chi-?square|chi2|correlated with the label|"
+    r"association with|retained|most correlated|popularity features?|statistics|stats|rate per|"
+    r"dropout_rate|fit_transform|fit_scope|snv)\b"
+)
+_ALL_DATA = compile_cue(
+    r"\b(?:whole|entire|full|complete|all)\s+(?:the\s+)?(?:[\w,.-]+\s+){0,3}(?:table|data ?set|data|rows|records|corpus|"
+    r"collection|cohort|export|clips|tiles|rocks|baskets|clauses|samples|spectra|customer-bills|bills|"
+    r"weeks|years|history|listings|examples|labell?ed|documents|texts|images|photos|transactions|"
+    r"patients|users|customers|sessions|orders|events|observations|series|sensors|readings|log)\b"
+    r"|\bincluding (?:the )?(?:test|validation|held[- ]out|evaluation|hold-?out)\b|\b(?:test|validation) \w+ included\b"
+    r"|\b(?:afterwards?|only then|and then|later|subsequently)\b[^.;]{0,30}\b(?:split|separat\w*|partition\w*|carve|"
+    r"hold out|divide|train and test|train/test)"
+    r"|\b(?:across|over|on) (?:the )?(?:whole|entire|full)\b"
+    r"|\ball \d[\d,.]*\s?[kmb]?\s(?!(?:features|columns|variables|models|intents|classes|types|clause types)\b)[\w-]+"
+    r"|\bthe (?:dataset|table|data set|data)'s\b|\bthe table's\b|\bglobal (?:mean|statistics|std)"
+    r"|\b(?:before|prior to|ahead of) (?:the |any |we make the |making the )?(?:split\w*|partition\w*|cross-validation|cv)"
+    r"|\b(?:dataset|corpus|table|population)-wide\b|\bglobally\b"
+    r"|\bthen (?:split|make the (?:train/test )?split|hold out|carve|divide|partition)\w*"
+    r"|\bafter (?:that|this)\b[^.;]{0,40}\b(?:split|carve|hold out|divide|partition)"
+    r"|\bfull_dataset|\brebalanced table\b|\bevery year\b"
+    r"|\bthen (?:the )?(?:5|10)-fold|\bthen runs on\b"
+)
+_FIT_ON_TRAIN = compile_cue(
+    r"\b(?:train(?:ing)? (?:split|set|window|data|period|portion|months?|years?|rows|folds?|clinics|"
+    r"patients|comments|only)(?: only| alone)?|on the training|only on train|on train only|fit_on: train|"
+    r"training folds?|each fold|every fold|per fold|inside (?:every|each|the) (?:fold|split|training)|"
+    r"(?:sklearn |scikit-learn |imblearn'?s? )?pipeline|pipe\b|make_pipeline|fixed constants?|"
+    r"fixed,? not fitted|imagenet|out of fold|out-of-fold|after the split|split first|"
+    r"only ever sees|training pipeline|training clips only|from the training)\b"
+)
+# code: a fitting call over an object that is not the training part
+_CODE_FIT = compile_cue(
+    r"(?:imputer|scaler|pca|vectori[sz]er|encoder|smote|selectkbest|imp|sc|vec|enc)\w*\([^)]*\)\s*\.fit(?:_transform|_resample)?\(\s*(?P<a>[\w\[\]\"'.]+)"
+    r"|\b(?P<b>\w+)\.fit(?:_transform|_resample)?\(\s*(?P<c>[\w\[\]\"'.]+)"
+    r"|\.fillna\(\s*(?P<d>\w+)[\w\[\]\"'.]*\.(?:mean|median)\(\)"
+    r"|\(\s*(?P<e>\w+)\.\w+\s*-\s*\w+\.\w+\.mean\(\)\s*\)\s*/\s*\w+\.\w+\.std\(\)"
+    r"|\bmutual_info_\w+\(\s*(?P<f>\w+)|\bSelectKBest\("
+)
+_TRAIN_NAME = compile_cue(r"(?:^|[^a-z])(?:x_?tr|tr|train\w*|fold\w*|fit_data)(?:$|[^a-z])")
+# the object fitted is a preprocessing step, not the model
+_FITTER = re.compile(r"(?i)imput|scal|pca|vector|encod|smote|select|imp\b|sc\b")
+
+
+def _code_fits_all(text: str) -> bool:
+    """The code fits a preprocessing step on something not named as the training part."""
+    for m in _CODE_FIT.finditer(text):
+        target = next((m.group(g) for g in "acdef" if m.group(g)), "")
+        if m.group("b") and not _FITTER.search(m.group("b")):
+            continue
+        if target and _TRAIN_NAME.search(target):
+            continue
+        return True
+    return False
+
+
+# words that name a fitted statistic only sometimes: "normalise the text", "fill with 0", "clip at 5", "encode as UTF-8"
+_STATELESS_OK = compile_cue(r"^(?:normali[sz]\w*|fill\w*|clip\w*|encod\w*)$")
+_STATELESS = compile_cue(
+    r"\b(?:text|unicode|utf-?8|lower-?cas\w*|upper-?cas\w*|punctuation|whitespace|accents?|diacritics|"
+    r"strings?|urls?|emojis?|html|tokeni[sz]\w*|spelling|characters?|base64|json|protobuf|zeros?|constants?|"
+    r"fixed|hard-?coded)\b"
+)
+
+
+def _fits_statistics(text: str) -> bool:
+    """The sentence fits preprocessing statistics over all data: a statistic and a scope over every row."""
+    # a fitted statistic or transform, not a stateless cleaning step such as text normalisation
+    stats = {m.group(0).lower() for m in _STAT_FIT.finditer(text)}
+    if not stats or not _ALL_DATA.search(text):
+        return False
+    if all(_STATELESS_OK.match(w) for w in stats) and _STATELESS.search(text):
+        return False
+    return True
+
+
+def names_statistics_over_all(text: str) -> bool:
+    """The sentence names two or more fitted statistics and a scope over all data: a preprocessing step."""
+    return len(_STAT_FIT.findall(text)) >= 2 and bool(_ALL_DATA.search(text))
+
+
+_OLD_VERSION = compile_cue(r"\b(?:v1|the old (?:model|pipeline)|previous version|used to|last year's (?:model|pipeline))\b")
+
+
+_PREP_KEYS = ("whole", "entire", "full", "all ", "global", "'s ", "before", "then", "after", "once", "rebalanc",
+              "every year", "fit", "fillna", "mean()", "mutual_info", "selectkbest", "across")
+
+
+def detect_preprocessing(ctx: Context) -> list[int]:
+    """Windows that fit preprocessing statistics on all data, test rows included."""
+    out = []
+    for k, text in ctx.having(_PREP_KEYS):
+        w = ctx.windows[k]
+        if w.kind == "code":
+            hit = _code_fits_all(text) or _fits_statistics(text)
+        else:
+            hit = _fits_statistics(text) or (len(_STAT_FIT.findall(text)) >= 1 and _code_fits_all(text))
+        if not hit or _FIT_ON_TRAIN.search(text) or _OLD_VERSION.search(text) or DRAFT.search(text):
+            continue
+        if w.kind != "code" and REJECTION.search(text):
+            continue
+        if ctx.corrected(k, _FIT_ON_TRAIN):
+            continue
+        out.append(k)
+    return out

@@ -1,0 +1,178 @@
+"""Training/serving skew: a feature computed by separate code or from separate data for training and serving."""
+
+from __future__ import annotations
+
+import re
+
+from app.scoring.pitfalls.context import Context
+from app.scoring.pitfalls.cues import DRAFT, REJECTION, compile_cue
+
+_TRAIN_SIDE = compile_cue(
+    r"\b(?:offline|for training|in training|training (?:features?|set|job|data|rows|reads|uses|side|"
+    r"pipeline|embeddings|pairs)|the training job|training_source|training-time|trained on|"
+    r"notebook|warehouse|spark|hive|sql|batch job|nightly job|data science team|analytics team|"
+    r"data team|ds notebook|backfill\w*|cleaned|daily snapshot|nightly snapshot|archive)\b"
+)
+_SERVE_SIDE = compile_cue(
+    r"\b(?:online|at serving|for serving|serving|in production|production|at request time|request time|"
+    r"live|redis|stream\w*|the service|service|api|client|on[- ]device|device|app|browser|extension|"
+    r"in the shop|shop system|on the phone|the phone|serving_source|query path|platform team|bidder|"
+    r"send time|at runtime)\b"
+)
+_OWN_STRONG = compile_cue(
+    r"\b(?:re-?implement\w*|implements? (?:the \w+ |it |them )?again|implements? the (?:same|cleaning|features)|"
+    r"ported|a port\b|port of|rewritten|rewrote|wrote (?:a|its|their) own|its own|their own|our own|"
+    r"own (?:code|regex|tokeni[sz]er|synonym|calculation|rolling|normali[sz]er|crawler|implementation)|"
+    r"by hand|keep in sync|written from the sql|himself|herself|themselves|re-?cod\w*|re-?deriv\w*|"
+    r"translat\w* (?:the|it|them|each)|mirror\w*|duplicat\w*|copy of the (?:logic|code)|equivalent (?:logic|code)|"
+    r"parallel implementation|hand-?written|manually (?:kept|ported|synced))\b|'s own\b"
+    r"|\b(?:computes?|computed|calculates?|calculated|counts?) [^.;]{0,40}\bitself\b"
+)
+_COMPUTE = compile_cue(
+    r"\b(?:comput\w*|calculat\w*|counts?|preprocess\w*|tokeni[sz]\w*|normali[sz]\w*|clean\w*|implement\w*|"
+    r"scrap\w*|featur\w*|embed\w*|convert\w*|resiz\w*|lowercas\w*|pars\w*|sessioni[sz]\w*|deriv\w*|"
+    r"module|code|function|crawler|synonym\w*|regex|tally|types?|logic|sql|queries)\b"
+)
+_METRIC_TALK = compile_cue(r"\b(?:recall|precision|ndcg|auc|tap rate|metrics?|a/b|accuracy|mae|rmse|fall(?:s)? back|fallback|shadow)\b")
+_VERSIONED = compile_cue(r"\b(?:encoder|checkpoint|embedding model|tokeni[sz]er|model)\s+v(\d+)\b")
+_TRAIN_MARK = compile_cue(
+    r"\b(?:for training|in training|training (?:features?|set|job|rows|reads|uses|side|data|pipeline)|"
+    r"training_source|offline\s*[:(]|training\s*[:(]|the training job|training-time|offline (?:features?|pipeline|job)|"
+    r"historical features|for the training data|training data (?:is|are) built)"
+)
+_SERVE_MARK = compile_cue(
+    r"\b(?:in production|at serving|for serving|at request time|at send time|at scoring time|serving\s*[:(]|"
+    r"online\s*[:(]|serving_source|on[- ]device|in the shop|on the phone|in the browser|serving (?:reads|uses|side|path)|"
+    r"the serving|at inference|inference time|at prediction time|on each request|per request|real[- ]time|"
+    r"in the (?:live|online|production) (?:service|system|path|api))"
+)
+_SOURCE = compile_cue(
+    r"\b(?:reads?|computes?|computed|comes? from|come from|from|counts?|calculat\w*|taken|source|scraped|"
+    r"tokeni[sz]\w*|preprocess\w*|clean\w*|normali[sz]\w*|embedd?\w*|increments?|sessioni[sz]\w*|kept|keeps)\b"
+)
+_SHARED_FEATURIZER = compile_cue(
+    r"\b(?:same (?:library|code|featuri[sz]er|transform\w*|feature code|function|functions|package|"
+    r"definitions?|feature definitions|feature views?|artifact|graph|module|pipeline object)|"
+    r"one (?:library|featuri[sz]er|code path|package|python module|c\+\+ function|tf\.transform graph|"
+    r"computation)|share (?:one|the same) code path|shared (?:featuri[sz]er|library|feature code|transform\w*)|"
+    r"log(?:ged|s)? (?:the )?(?:exact )?features? (?:vectors? )?(?:at|from) (?:serv\w*|request)|"
+    r"features (?:are )?logged at (?:serv\w*|request)|logged at (?:serv\w*|request time)|"
+    r"as logged at request time|compiles? to both|compiled into|point[- ]in[- ]time feature store|"
+    r"defined once|exactly the same|exactly the code|exactly what it saw|no second)\b"
+)
+
+_TRAIN_SECTION = compile_cue(r"\b(?:training|offline|train)\b")
+_CODE_TWO_SOURCES = compile_cue(r"\b(?:training|offline|train)_(?:source|path|table)\b[\s\S]*\b(?:serving|online|serve)_(?:source|path|table)\b")
+_STORE_NAME = compile_cue(r"(?:\bfrom|\bjoin|\bread_\w+\(|\bload\w*\(|\btable)\s*['\"]?([\w./-]+)")
+_COLUMN_TRAIN = compile_cue(r"\b(?:training|offline|train|batch)\b")
+_COLUMN_SERVE = compile_cue(r"\b(?:serving|online|production|live|request)\b")
+
+_SKEW_KEYS = ("serv", "online", "production", "live", "redis", "stream", "api", "client", "device", "app",
+              "browser", "extension", "shop", "phone", "query path", "platform", "bidder", "send time",
+              "runtime", "request", "_source")
+
+
+def _find_stores(text: str) -> set[str]:
+    """The names of the tables and files the text reads from."""
+    out = set()
+    for m in _STORE_NAME.finditer(text):
+        name = m.group(1).lower().rsplit("/", 1)[-1]
+        name = re.sub(r"\.(?:parquet|csv|json|txt|tsv|avro|orc)$", "", name).rsplit(".", 1)[-1]
+        if len(name) >= 3 and name not in {"the", "our", "its", "their", "each", "every", "a", "an"}:
+            out.add(name)
+    return out
+
+
+def _reads_one_store(text: str) -> bool:
+    """Both sides of one window read the same stored features: two access paths to one table, not two computations."""
+    # a scan for training, a lookup when serving
+    m = _SERVE_MARK.search(text)
+    t = _TRAIN_MARK.search(text)
+    if not m or not t:
+        return False
+    cut = m.start() if t.start() < m.start() else t.start()
+    first, second = _find_stores(text[:cut]), _find_stores(text[cut:])
+    return bool(first & second)
+
+
+def _versions_differ(ctx: Context, k: int) -> bool:
+    """The window and the two before it name two versions of an encoder or model."""
+    found = {m.group(1) for j in [k] + ctx.neighbours(k, 2, 0) for m in _VERSIONED.finditer(ctx.texts[j])}
+    return len(found) >= 2
+
+
+def _split_cells(line: str) -> list[str]:
+    """The lower-case cells of a markdown table line."""
+    return [c.strip().lower() for c in line.strip().strip("|").split("|")]
+
+
+def _table_differs(ctx: Context, k: int) -> bool:
+    """Row k of a table whose header has a training and a serving column, with different cells."""
+    w = ctx.windows[k]
+    j = k
+    while j > 0 and ctx.windows[j - 1].kind == "table_row" and ctx.windows[j - 1].section == w.section:
+        j -= 1
+    if j == k:
+        return False
+    header = _split_cells(ctx.doc.lines[ctx.windows[j].start_line - 1])
+    tcol = next((i for i, c in enumerate(header) if _COLUMN_TRAIN.search(c)), None)
+    scol = next((i for i, c in enumerate(header) if _COLUMN_SERVE.search(c)), None)
+    if tcol is None or scol is None or tcol == scol:
+        return False
+    row = _split_cells(ctx.doc.lines[w.start_line - 1])
+    if max(tcol, scol) >= len(row):
+        return False
+    return row[tcol] != row[scol] and "same" not in row[scol]
+
+
+def _is_candidate(ctx: Context, k: int) -> bool:
+    """The window may speak of serving (a cheap gate) and is not a diagram, heading, rejection or draft."""
+    w, text = ctx.windows[k], ctx.texts[k]
+    if k in ctx.diagram:
+        return False
+    if w.kind != "table_row" and not any(key in ctx.lower[k] for key in _SKEW_KEYS) and not (
+            _SERVE_SIDE.search(w.section or "")):
+        return False
+    return not (REJECTION.search(text) or DRAFT.search(text) or w.kind == "heading")
+
+
+def _skew_at(ctx: Context, k: int, trains: list[int]) -> list[int]:
+    """The windows that show skew at window k (k, with its training-side partner where there is one), or none."""
+    w, text = ctx.windows[k], ctx.texts[k]
+    serving = _SERVE_SIDE.search(text) or _SERVE_SIDE.search(w.section or "")
+    # 1. the serving side computes the feature with code of its own, and training has its own path
+    if (serving and _OWN_STRONG.search(text) and _COMPUTE.search(text) and trains
+            and not _METRIC_TALK.search(text)):
+        before = [j for j in trains if j < k and k - j <= 4]
+        return before[-1:] + [k]
+    # 2. "for training ... from A" next to "in production ... from B"
+    if _CODE_TWO_SOURCES.search(text):
+        return [k]
+    if _SERVE_MARK.search(text) and (_SOURCE.search(text) or w.kind == "code") and not _METRIC_TALK.search(text):
+        if _TRAIN_MARK.search(text) and _reads_one_store(text):
+            return []
+        pair = [k] if _TRAIN_MARK.search(text) else [
+            j for j in ctx.neighbours(k, 3, 0)
+            if _TRAIN_MARK.search(ctx.texts[j]) and not DRAFT.search(ctx.texts[j])]
+        if pair:
+            return sorted(set(pair[:1] + [k]))
+    # 3. one side on encoder vN, the other on vM
+    if serving and _versions_differ(ctx, k):
+        return [k]
+    # 4. a table with a training column and a serving column whose cells differ
+    if w.kind == "table_row" and _table_differs(ctx, k):
+        return [k]
+    return []
+
+
+def detect_skew(ctx: Context) -> list[int]:
+    """Windows where training and serving compute a feature with separate code or from separate data."""
+    if ctx.anywhere("shared", _SHARED_FEATURIZER):
+        return []
+    trains = [k for k, t in enumerate(ctx.texts)
+              if _TRAIN_SIDE.search(t) or _TRAIN_SECTION.search(ctx.windows[k].section or "")]
+    found: set[int] = set()
+    for k in range(len(ctx.texts)):
+        if _is_candidate(ctx, k):
+            found.update(_skew_at(ctx, k, trains))
+    return sorted(found)

@@ -1,0 +1,97 @@
+"""A random split of records that are ordered in time."""
+
+from __future__ import annotations
+
+from app.scoring.pitfalls.context import Context
+from app.scoring.pitfalls.cues import DRAFT, compile_cue
+
+_RANDOM = compile_cue(
+    r"\bshuffl\w*|\brandom(?:ly|ised|ized)?\b|\bat random\b|\bcoin[- ]flip|\bpermutation\b|"
+    r"\buniformly (?:drawn|sampled|at random)|\bshuffle\s*=\s*true|\btrain_test_split\b|"
+    r"\.sample\(\s*frac\s*=\s*1|\bfarm_fingerprint|\bhash(?:ed)?[- _](?:split|bucket|of)|\bmod\(\s*abs\(|"
+    r"\bmethod:\s*(?:random|shuffle)|\bkfold\(|\bdrawn (?:at random|randomly)|\brandom_split\b|\brandperm\b"
+)
+_SPLIT_CONTEXT = compile_cue(
+    r"\b(?:split\w*|cut|divid\w*|partition\w*|train(?:ing)?(?: set| rows| data| part)?|test(?: set| days| rows)?|"
+    r"valid(?:ation)?|tune|hold[- ]?out|held[- ]?out|folds?|cross[- ]validation|cv|evaluation set|eval set|"
+    r"ratios|fractions)\b|\b\d{2}/\d{2}(?:/\d{2})?\b|\bkfold\("
+)
+_NOT_A_SPLIT = compile_cue(
+    r"\b(?:random (?:forest|search|effects?|crops?|flips?|horizontal|erasing|negatives?|catalog\w*|"
+    r"selection|seeds?\b(?!:))|permutation importance|annotat\w*|labell?ing (?:team|effort|budget)|to (?:be )?label\w*|negatives?|zeros|0s|a/b|ab test|randomi[sz]ed (?:by|within|to)|switchback|"
+    r"alternat\w*|approved a random|"
+    r"assign\w* users|control (?:group|and treatment)|treatment|traffic|audience|exposure|augment\w*|"
+    r"jitter|exploration|propensit\w*|uplift)\b"
+)
+_IMPLIES_SPLIT = compile_cue(r"train_test_split|kfold|shuffle\s*=|method")
+_STATIC_UNITS = compile_cue(r"\b(?:tiles|images|photos|pictures|scans|films|x-rays|specimens|sheets|spectra|compounds)\b")
+_SPLIT_EXCUSED = compile_cue(
+    r"\b(?:by (?:time|date|week|month|day|year|season|sale date|received date)|time split|chronolog\w*|out[- ]of[- ]time|"
+    r"time[- ]based|time[- ]ordered|temporal|timeseriessplit|rolling|walk[- ]forward|backtest\w*|"
+    r"group(?:ed)?\s?k[- ]?fold|groupkfold|by (?:patient|speaker|specimen|scaffold|user|customer|clinic|site)|"
+    r"(?:patient|speaker|scaffold|group)[- ]level|kept together|stay together|scaffold|"
+    r"no (?:meaningful )?time order\w*|not time[- ]ordered|carries no signal|no future|"
+    r"within (?:the |each )?(?:train\w*|split|fold|window)|between epochs|mini-?batch\w*|epochs?|batch(?:es)?|"
+    r"inside each training window|"
+    r"would|flatter\w*|inflat\w*|overstat\w*|too good|peek\w*|leak\w*|wrong|instead|rather than|"
+    r"avoid\w*|never|tried|not random|appropriate|is fine|by [\w ]{0,20}\bid\b|"
+    r"no (?:random|shuffl\w*))\b|n[o']t\b(?:\W+\w+){0,3}?\W+(?:shuffl|random|at random)"
+)
+_TIME_DATA = compile_cue(
+    r"\b(?:daily|weekly|monthly|nightly|hourly|snapshots?|time series|months?|weeks?|days?|years?|"
+    r"seasons?|seasonal\w*|history|historical|20[12]\d|timestamps?|logs?|sessions?|transactions?|"
+    r"over time|dates?|quarters?|trends?|demand|forecast\w*|prices?|orders?|bookings?|events?|logged|since|"
+    r"trips|rides|visits|clicks|purchases|readings|sensors?|streams?|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|"
+    r"apr(?:il)?|may(?= \d)|(?<=\d )may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|"
+    r"dec(?:ember)?)\b(?<!in order)"
+)
+# what a document classifies when its records are not events in time
+_STATIC_DOC_UNITS = compile_cue(
+    r"\b(?:images?|photos?|pictures|scans|x-rays?|radiographs?|specimens|documents?|pdfs?|texts?|sentences?|"
+    r"emails?|tweets?|(?:product|customer|user|app|hotel|restaurant|movie|book) reviews?|"
+    r"(?:text|chat|sms|user|customer|support) messages?|patients?|tiles|spectra|compounds|molecules|"
+    r"bert|distilbert|roberta|resnet|vit|cnn|nlp|ocr|text classification|image classification)\b"
+)
+_NO_TIME_DOC = compile_cue(
+    r"\b(?:no (?:meaningful )?time order\w*|not time[- ]ordered|no time ordering|carries no signal|"
+    r"no future to leak|one snapshot with no)\b"
+)
+
+
+def _is_static_doc(ctx: Context) -> bool:
+    """The document's records are texts, images or patients rather than events in time."""
+    return ctx.fact("static_doc", lambda: sum(1 for t in ctx.texts if _STATIC_DOC_UNITS.search(t)) >= 3)
+
+
+def _is_time_data(ctx: Context) -> bool:
+    """The document names at least three kinds of time-ordered data."""
+    return len({m.group(0).lower() for m in _TIME_DATA.finditer(ctx.full)}) >= 3
+
+
+_SPLIT_KEYS = ("shuffl", "random", "coin", "permutation", "uniformly", "train_test_split", "frac", "fingerprint",
+               "hash", "mod(", "method", "kfold", "drawn")
+
+
+def detect_random_split(ctx: Context) -> list[int]:
+    """Windows that split time-ordered records at random."""
+    if ctx.anywhere("no_time", _NO_TIME_DOC) or not _is_time_data(ctx):
+        return []
+    out = []
+    for k, text in ctx.having(_SPLIT_KEYS):
+        m = _RANDOM.search(text)
+        if not m:
+            continue
+        if not _SPLIT_CONTEXT.search(text) and not _IMPLIES_SPLIT.search(m.group(0)):
+            continue
+        if _NOT_A_SPLIT.search(text):
+            continue
+        if _SPLIT_EXCUSED.search(text) or DRAFT.search(text):
+            continue
+        if _STATIC_UNITS.search(text) and not _TIME_DATA.search(text):
+            continue
+        # the rows split must be time-ordered: said next to the split, or the document's data are records in
+        # time rather than texts, images or patients
+        if _is_static_doc(ctx) and not any(_TIME_DATA.search(ctx.texts[j]) for j in [k] + ctx.neighbours(k, 4, 4)):
+            continue
+        out.append(k)
+    return out
