@@ -29,7 +29,7 @@ from data import CREDIT, ROOT, Labelled, load_set
 from app.config import get_settings
 from app.document.parse import parse_document
 from app.review.build import build_reviewer
-from app.scoring.local import ITEM_FEATURES, STATUSES, WEIGHTS_FILE, Linear, ScorerModel, item_features
+from app.scoring.local import WEIGHTS_FILE, Linear, ScorerModel, item_features, stage_of
 from app.scoring.passages import Passages
 from app.scoring.substance import substance
 
@@ -136,7 +136,8 @@ def item_rows(ex: Example, model: ScorerModel, priors: dict[str, float]) -> np.n
     else:
         support = mention = np.zeros(p.shape)
     prior = np.array([priors.get(i.id, 0.0) for i in model_items(ex)])
-    feats, best = item_features(_subset(p, ex.columns), support[:, ex.columns], mention[:, ex.columns], prior)
+    feats, best = item_features(_subset(p, ex.columns), support[:, ex.columns], mention[:, ex.columns], prior,
+                                stage_of(ex.items))
     return feats, best, support[:, ex.columns]
 
 

@@ -26,8 +26,11 @@ from app.knowledge.rubric import Item
 from app.scoring.passages import CUES, PAIR_FEATURES, Passages, unique_windows
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+STAGE_GROUPS = ("problem", "metrics", "architecture", "data", "features", "modeling", "serving",
+                "deployment", "operations", "deep_dive")
 ITEM_FEATURES = ("p1", "p2", "p3", "m1", "n_support", "best_subst", "best_kw", "home", "named",
-                 "prior", "rich", "n_03", "n_07", "mass", "m_count")
+                 "prior", "rich", "n_03", "n_07", "mass", "m_count",
+                 *(f"in_{g}" for g in STAGE_GROUPS), *(f"p3_{g}" for g in STAGE_GROUPS))
 RICH_AT = 0.5  # a window supports some item at least this much: it is about the design's ML
 STATUSES = ("missing", "partial", "covered")
 
@@ -118,8 +121,13 @@ class ScorerModel:
         return np.where([i.core for i in items], 0.0, p)
 
 
+def stage_of(items: list[Item]) -> np.ndarray:
+    """items x STAGE_GROUPS: which stage each item belongs to (topic items: none)."""
+    return np.array([[i.group == g for g in STAGE_GROUPS] for i in items], dtype=np.float64)
+
+
 def item_features(passages: Passages, support: np.ndarray, mention: np.ndarray,
-                  priors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  priors: np.ndarray, stages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """items x ITEM_FEATURES from the passage probabilities (unique windows x items), and each
     item's best window (an index into the unique windows, -1 when there is none)."""
     n_items = support.shape[1]
@@ -128,6 +136,8 @@ def item_features(passages: Passages, support: np.ndarray, mention: np.ndarray,
     body = ~passages.is_heading
     if not body.any():
         rows[:, ITEM_FEATURES.index("home")] = passages.home
+        k0 = ITEM_FEATURES.index("in_problem")
+        rows[:, k0:k0 + len(STAGE_GROUPS)] = stages
         return rows, np.full(n_items, -1)
     s = np.where(body[:, None], support, 0.0)
     m = np.where(body[:, None], mention, 0.0)
@@ -153,6 +163,10 @@ def item_features(passages: Passages, support: np.ndarray, mention: np.ndarray,
     tokens = passages.cues[:, CUES.index("tokens")][:, None]
     rows[:, 13] = np.log1p(((s >= 0.5) * np.expm1(tokens * 5.0)).sum(axis=0)) / np.log(1000.0)
     rows[:, 14] = np.log1p((m >= 0.5).sum(axis=0)) / np.log(30.0)
+    # Each stage reads its evidence on its own scale: the item's stage, and its best three there.
+    k0 = ITEM_FEATURES.index("in_problem")
+    rows[:, k0:k0 + len(STAGE_GROUPS)] = stages
+    rows[:, k0 + len(STAGE_GROUPS):] = stages * rows[:, [2]]
     return rows, best
 
 
@@ -168,6 +182,7 @@ class LocalScorer:
         self.model = model
         self.context = PairContext(items, anchor_vectors, anchor_items, item_texts or {}, group_vectors or {})
         self._priors = np.array([model.priors.get(i.id, 0.0) for i in items]) if model else np.zeros(len(items))
+        self._stages = stage_of(items)
 
     def similarity(self, window_vectors: np.ndarray) -> np.ndarray:
         """windows x items: each window's best cosine to any anchor of the item."""
@@ -189,7 +204,7 @@ class LocalScorer:
             x = passages.flat()
             support = self.model.support.probability(x).reshape(passages.shape)
             mention = self.model.mention.probability(x).reshape(passages.shape)
-        feats, best = item_features(passages, support, mention, self._priors)
+        feats, best = item_features(passages, support, mention, self._priors, self._stages)
         if self.model is None:
             probs = np.clip(feats[:, 0], 0, 1)
             credits, covered_at, partial_at = probs, 0.6, 0.3
