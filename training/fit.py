@@ -250,7 +250,7 @@ def predict(ex: Example, model: ScorerModel, stages) -> dict:
         stage_scores[g.id] = float((credit[ks] * wts).sum() / wts.sum())
         overall_num += float((p[ks] * wts).sum() / wts.sum()) * g.weight
         overall_den += g.weight
-    return {"status": status, "p": p, "credit": credit, "best": best, "stage": stage_scores,
+    return {"status": status, "p": p, "credit": credit, "best": best, "support": support, "stage": stage_scores,
             "overall": overall_num / overall_den, "na": {ex.items[k].id for k in np.flatnonzero(na)}}
 
 
@@ -265,6 +265,14 @@ def truth_scores(ex: Example, stages, na: set[str]) -> tuple[dict, float]:
         num += float(sum((ex.doc.status(i.id) == "covered") * i.weight for i in items) / wts.sum()) * g.weight
         den += g.weight
     return stage, num / den
+
+
+def cited_window(ex: Example, out: dict, c: int) -> int:
+    """The unique window the review cites first for item column c (as the reviewer picks it)."""
+    p = ex.passages
+    chosen = p.evidence(out["support"][:, c], int(out["best"][c]))
+    first = chosen[0] if chosen else p.index[out["best"][c]]
+    return p.index.index(first)
 
 
 def figures(results: list[tuple[Example, dict]], stages) -> dict:
@@ -283,7 +291,7 @@ def figures(results: list[tuple[Example, dict]], stages) -> dict:
         for c, item in enumerate(ex.items):
             if out["status"][c] == 2 and out["best"][c] >= 0:
                 cited += 1
-                w = ex.windows[out["best"][c]]
+                w = ex.windows[cited_window(ex, out, c)]
                 spans = evidence.get(item.id, []) if ex.status[c] == 2 else []
                 hits += any(w.start_line <= b + 1 and w.end_line >= a - 1 for a, b in spans)
     truth, pred = np.array(truth), np.array(pred)

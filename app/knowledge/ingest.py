@@ -113,6 +113,14 @@ def sync_collection(store: Store, name: str, chunks: list[Chunk], model: str,
     return added, len(todo) - added, len(stale), len(chunks) - len(todo)
 
 
+def store_is_current(knowledge: Knowledge, store: Store, model: str) -> bool:
+    """Whether the store holds exactly this corpus embedded by this model (what ingest would leave)."""
+    for name, chunks in ((GUIDANCE, guidance_chunks(list(knowledge.files))), (ITEMS, item_chunks(knowledge.rubric))):
+        if store.fingerprints(name) != {c.id: _fingerprint(c, model) for c in chunks}:
+            return False
+    return True
+
+
 def run_ingest(knowledge: Knowledge, store: Store, embedder_factory: Callable, model: str,
                progress: bool = True) -> IngestReport:
     """Bring the store in line with the corpus; the embedder loads only if needed."""

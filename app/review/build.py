@@ -10,8 +10,8 @@ import time
 from app.config import Settings
 from app.embedding.embedder import EMBEDDING_RECIPE, MODEL_NAME, get_embedder
 from app.errors import StoreNotReady
-from app.knowledge.chroma import GUIDANCE, ITEMS, Store, forget_client, open_store
-from app.knowledge.ingest import IngestReport, run_ingest
+from app.knowledge.chroma import Store, forget_client, open_store
+from app.knowledge.ingest import IngestReport, run_ingest, store_is_current
 from app.knowledge.loader import load_knowledge
 from app.review.reviewer import Reviewer
 
@@ -27,26 +27,35 @@ def embedder_for(settings: Settings):
                         in_process=settings.embedding_process != "on")
 
 
+def store_model(settings: Settings) -> str:
+    """What the store's vectors must come from: the model, the backend setting, the recipe."""
+    return f"{MODEL_NAME}:{settings.embedding_backend}:{EMBEDDING_RECIPE}"
+
+
 def ingest(settings: Settings, progress: bool = True) -> IngestReport:
     """Bring the configured store in line with the corpus."""
-    model = f"{MODEL_NAME}:{settings.embedding_backend}:{EMBEDDING_RECIPE}"
     return run_ingest(load_knowledge(settings.corpus_dir), store_for(settings),
-                      lambda: embedder_for(settings), model, progress)
+                      lambda: embedder_for(settings), store_model(settings), progress)
 
 
 def build_reviewer(settings: Settings, ingest_if_empty: bool = False) -> Reviewer:
     """A reviewer over the configured store and the process-wide embedder.
 
-    `ingest_if_empty`: a local store (a folder, not a Chroma server) that holds no corpus yet is
-    filled first, as `design-review ingest` would: what a first `review` or `check` in a new
-    checkout (or a pre-commit hook's own environment) needs.
+    The store must hold this corpus embedded by this model: vectors of another model or an older
+    corpus would be read against the wrong anchors. `ingest_if_empty`: a local store (a folder,
+    not a Chroma server) that does not is brought in line first, as `design-review ingest` would:
+    what a first `review` or `check` in a new checkout (or after an upgrade) needs.
     """
     one_blas_thread()
-    if ingest_if_empty and not settings.chroma_host and not _has_corpus(settings):
-        print(f"design-review: no corpus in the store at {settings.store_path}: ingesting it first "
-              "(once)", file=sys.stderr)
+    knowledge = load_knowledge(settings.corpus_dir)
+    if not _is_current(settings, knowledge):
+        if not ingest_if_empty or settings.chroma_host:
+            raise StoreNotReady(f"the store at {settings.chroma_host or settings.store_path} does not hold "
+                                "this corpus embedded by this model: run `design-review ingest`")
+        print(f"design-review: the store at {settings.store_path} does not hold this corpus and model "
+              "yet: ingesting it first (once)", file=sys.stderr)
         ingest(settings, progress=False)
-    return Reviewer(settings, load_knowledge(settings.corpus_dir), store_for(settings), embedder_for(settings))
+    return Reviewer(settings, knowledge, store_for(settings), embedder_for(settings))
 
 
 def one_blas_thread() -> None:
@@ -62,10 +71,9 @@ def one_blas_thread() -> None:
     threadpool_limits(1, user_api="blas")
 
 
-def _has_corpus(settings: Settings) -> bool:
+def _is_current(settings: Settings, knowledge) -> bool:
     try:
-        store = store_for(settings)
-        return all(store.count(name) > 0 for name in (GUIDANCE, ITEMS))
+        return store_is_current(knowledge, store_for(settings), store_model(settings))
     except StoreNotReady:
         return False
 

@@ -102,7 +102,9 @@ class Passages:
         """The best supporting window, and a second one when it supports nearly as well."""
         if best < 0 or len(support) == 0:
             return ()
-        body = np.where(self.is_heading, -1.0, support)
+        body = np.where(self.is_heading | (self.subst <= 0), -1.0, support)
+        if body.max() < 0:  # nothing substantive: what the design has on it (a label, a bare mention)
+            body = np.where(self.is_heading, -1.0, support)
         order = np.argsort(-body)[:2]
         keep = [int(order[0])] + [int(o) for o in order[1:] if body[o] >= body[order[0]] - 0.05 and body[o] > 0.5]
         return tuple(sorted(self.index[o] for o in keep))

@@ -66,9 +66,15 @@ def is_definition(text: str) -> bool:
             and not _FIRST_PERSON.search(content) and not _NUMBER.search(content))
 
 
+def _is_label(text: str, kind: str) -> bool:
+    """A lead-in that names what follows ("**d) Handling class imbalance:**"): it says nothing itself."""
+    stripped = text.strip().strip("*_ ")
+    return kind != "table_row" and stripped.endswith(":") and len(stripped.split()) <= 8
+
+
 def substance(text: str, kind: str = "paragraph", section: str = "") -> float:
     """A 0..1 estimate of how much concrete content a window carries."""
-    if kind in ("heading", "code") or _GLOSSARY.search(section):
+    if kind in ("heading", "code") or _GLOSSARY.search(section) or _is_label(text, kind):
         return 0.0
     content = strip_label(text)
     if not content or _VAGUE.match(content.strip()):
