@@ -29,8 +29,10 @@ from app.document.parse import parse_document
 from app.review.build import build_reviewer
 
 TARGETS = {"gap_precision": (">=", 0.88), "gap_recall": (">=", 0.85), "kappa": (">=", 0.70),
-           "stage_mae": ("<=", 0.10), "overall_mae": ("<=", 0.07), "corr_error_words": ("|<=|", 0.3),
-           "evidence_hit": (">=", 0.85)}
+           "stage_mae": ("<=", 0.10), "overall_mae": ("<=", 0.07), "corr_error_words": ("|<=|", 0.3)}
+# evidence_hit: how often a covered verdict's first cited window meets a labelled evidence span
+# (within a line). The target (>= 85% of 60 covered verdicts supported, by a blind judge) is measured
+# with bench/evidence_sample.py, since a span is only where the labeller found the item most directly.
 DEV_TARGETS = {"kappa": (">=", 0.75)}
 PADDING = {"300 copies of a sentence": "We also considered several other options for this.\n" * 300,
            "100 lines of lorem ipsum": "".join(f"Lorem ipsum dolor sit amet, consectetur adipiscing elit {k}.\n"
