@@ -6,10 +6,14 @@ slack_bolt is imported only when the bot is configured.
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.config import Settings
+
+log = logging.getLogger("design_review.slack")
 
 EVENTS_PATH = "/slack/events"
 
@@ -34,16 +38,30 @@ def mount_slack(app: FastAPI, service) -> None:
     `service`: the review service (app/review/service.py) the bot's reviews go through.
     """
     missing = missing_settings(service.settings)
-    handler = None
+    handler = gate = None
     if not missing:
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
         from app.slack.bot import SlackBot
+        from app.slack.signature import SignatureGate
         handler = AsyncSlackRequestHandler(SlackBot(service.settings, service).app)
+        gate = SignatureGate(service.settings.slack_signing_secret.get_secret_value())
 
     @app.post(EVENTS_PATH, tags=["slack"], summary="Slack events and the /design-review command")
     async def slack_events(request: Request) -> Response:
-        """Signed requests from Slack (bolt verifies the signature and the 5-minute window)."""
+        """Signed requests from Slack: the signature and its 5-minute window are checked on the raw
+        body first; a replayed signature is acknowledged and not handled again."""
         if handler is None:
             return JSONResponse({"detail": not_configured(missing), "missing": missing}, status_code=503)
-        return await handler.handle(request)
+        body = await request.body()
+        refused = gate.refusal(request.headers, body)
+        if refused:
+            return JSONResponse({"detail": refused}, status_code=401)
+        if not gate.first_time(request.headers):
+            log.info("a replayed Slack request was acknowledged and not handled again")
+            return Response(status_code=200)
+        try:
+            return await handler.handle(request)
+        except Exception as exc:  # signed, yet not a request bolt can read: Slack's fault or a test's
+            log.warning("a signed Slack request could not be read: %s", type(exc).__name__)
+            return JSONResponse({"detail": "the body is not a Slack event or command"}, status_code=400)

@@ -58,26 +58,37 @@ def is_slack_host(host: str) -> bool:
 
 
 def slack_file_id(url: str) -> str | None:
-    """The file id in a Slack file link, or None when the URL is not one."""
-    parts = urlsplit(url)
+    """The file id in a Slack file link, or None when the URL is not one (or not a URL at all)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
     match = _SLACK_FILE_PATH.match(parts.path) if is_slack_host(parts.hostname or "") else None
     return (match.group(1) or match.group(2)) if match else None
 
 
 def host_allowed(url: str, allowed: list[str]) -> bool:
-    """Whether an http(s) URL's host (or host:port) is on the allow-list."""
-    parts = urlsplit(url)
+    """Whether an http(s) URL's host (or host:port) is on the allow-list; a malformed URL (a port
+    that is not a number, a bracketed host that is not an address) is not."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
     host = parts.hostname.lower()
-    return host in allowed or (parts.port is not None and f"{host}:{parts.port}" in allowed)
+    return host in allowed or (port is not None and f"{host}:{port}" in allowed)
 
 
 def refusal(source: Source, allowed: list[str]) -> str | None:
     """Why a URL source will not be fetched, or None when it may be."""
     if source.kind != "url" or host_allowed(source.value, allowed):
         return None
-    host = urlsplit(source.value).netloc or source.value
+    try:
+        host = urlsplit(source.value).netloc or source.value
+    except ValueError:
+        host = source.value
     listed = ", ".join(f"`{h}`" for h in allowed) or "none are configured"
     return (f":no_entry: I only fetch raw text or markdown from allow-listed hosts, and `{host}` is not "
             f"one of them (allowed: {listed}). Paste the design, attach it as a file, or link a Slack file.")
@@ -91,7 +102,10 @@ def is_text_file(file: dict) -> bool:
 
 
 def name_of(url: str) -> str:
-    return PurePosixPath(urlsplit(url).path).name or "design.md"
+    try:
+        return PurePosixPath(urlsplit(url).path).name or "design.md"
+    except ValueError:
+        return "design.md"
 
 
 async def download(url: str, max_bytes: int, headers: dict[str, str] | None = None) -> bytes:
