@@ -6,6 +6,7 @@ from pydantic_core import to_json
 
 from app.check.findings import DocumentResult, Finding
 from app.check.runner import CheckReport
+from app.review.render import html_safe
 from app.review.model import SEVERITY_RANK
 
 _TEXT_WIDTH = 180
@@ -88,7 +89,7 @@ def render_text(report: CheckReport) -> str:
 
 def _md_finding(f: Finding) -> str:
     where = f"L{f.line}" + (f"-{f.end_line}" if f.end_line != f.line else "")
-    return f"- **{where}** `{f.rule}` ({tags(f)}): {f.one_line}"
+    return f"- **{where}** `{f.rule}` ({tags(f)}): {html_safe(f.one_line)}"
 
 
 def _md_document(d: DocumentResult) -> list[str]:
@@ -109,7 +110,8 @@ def _md_document(d: DocumentResult) -> list[str]:
         out += [_md_finding(f) for f in rest] + ["", "</details>"]
     if d.waivers:
         out += ["", "**Waived**", ""]
-        out += [f"- `{', '.join(w.ids)}` (line {w.line}): {w.reason or '_no reason given_'}" for w in d.waivers]
+        out += [f"- `{', '.join(w.ids)}` (line {w.line}): {html_safe(w.reason) if w.reason else '_no reason given_'}"
+                for w in d.waivers]
     return out + [""]
 
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from app.check.findings import Finding
 from app.check.reports import pretty_json
 from app.check.runner import CheckReport
+from app.review.render import html_safe
 from app.review.rules import severity
 from app.knowledge.rubric import Rubric
 
@@ -75,7 +76,7 @@ def _result(path: str, f: Finding, index: dict[str, int]) -> dict:
                                       for n, span in enumerate(f.locations[1:], start=1)]
     if f.waiver is not None:
         result["suppressions"] = [{"kind": "inSource", "status": "accepted",
-                                   "justification": f.waiver.reason or "no reason given",
+                                   "justification": html_safe(f.waiver.reason) if f.waiver.reason else "no reason given",
                                    "location": _location(path, f.waiver.line)}]
     if f.baseline_state:
         result["baselineState"] = f.baseline_state

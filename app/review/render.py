@@ -15,6 +15,12 @@ def _bar(score: float) -> str:
 MAX_GAPS = 15  # reports lead with this many gaps; the JSON keeps them all
 
 
+def html_safe(text: str) -> str:
+    """Text from a design or a repository as markdown shows it: no raw HTML reaches a page that
+    renders the report (a pull-request comment, a wiki, a job summary)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _sorted_gaps(review: Review) -> list[Gap]:
     return review.gaps_by_importance()
 
@@ -68,7 +74,7 @@ def render_text(review: Review, max_gaps: int = MAX_GAPS) -> str:
 def render_markdown(review: Review, max_gaps: int = MAX_GAPS) -> str:
     """The report as markdown, for a PR comment, a wiki page or a Slack file."""
     d, o = review.document, review.overall
-    out = [f"# Design review: {d.title}", "",
+    out = [f"# Design review: {html_safe(d.title)}", "",
            f"**Overall:** {o.score:.2f} ({o.verdict.replace('_', ' ')}) · {d.words} words · "
            f"topics: {', '.join(t.id for t in review.topics) or 'none detected'}", "",
            "Stage scores count covered items 1 and partial ones ½; the overall score counts "
@@ -83,7 +89,7 @@ def render_markdown(review: Review, max_gaps: int = MAX_GAPS) -> str:
         for p in review.pitfalls:
             lines = ", ".join(f"L{e.start_line}" for e in p.evidence)
             out.append(f"- **{p.title}** ({p.severity}, {lines}): {p.why}")
-            out += [f"  > {e.quote}" for e in p.evidence[:1]]
+            out += [f"  > {html_safe(e.quote)}" for e in p.evidence[:1]]
     gaps = _sorted_gaps(review)
     out += ["", f"## Gaps ({len(gaps)}, the most important first)", ""]
     for g in gaps[:max_gaps]:
