@@ -64,7 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", metavar="URL", help="review with a running design-reviewer API")
     parser.add_argument("--api-key", help="bearer token for --server")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per API request")
-    parser.add_argument("--no-exit", action="store_true", help="always exit 0 (report only)")
+    parser.add_argument("--no-exit", action="store_true",
+                        help="exit 0 whatever the findings (report only); a usage error still exits 2")
     parser.add_argument("--backend", choices=["auto", "local", "llm"], default=None,
                         help="scorer: local, llm, or auto (the LLM scorer when OPENAI_API_KEY is set)")
 
@@ -135,6 +136,12 @@ def run(args: argparse.Namespace, stdout=None, environ=None) -> int:
     cwd = Path.cwd()
     try:
         plan, policy, source, baseline = _prepare(args, cwd)
+    except UserError as exc:  # a usage or configuration error: 2 whatever the flags
+        _refuse(args, str(exc), stdout)
+        return 2
+    except DesignReviewError as exc:
+        return _refuse(args, str(exc), stdout)
+    try:
         report = run_check(args.paths, source, policy, cwd, baseline)
         emit(report, plan, stdout, os.environ if environ is None else environ)
     except DesignReviewError as exc:

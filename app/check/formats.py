@@ -56,6 +56,18 @@ FORMATS: dict[str, Callable[[CheckReport], str]] = {
 }
 
 
+def _output_for(spec: str, plan: dict[str, Path | None]) -> tuple[str, Path]:
+    """`--output PATH` alone: the one format named without a file, else the one its suffix names."""
+    path = Path(spec.strip())
+    unplaced = [fmt for fmt, where in plan.items() if where is None]
+    if len(unplaced) == 1:
+        return unplaced[0], path
+    if path.suffix.lower() in SUFFIXES and not unplaced:
+        return SUFFIXES[path.suffix.lower()], path
+    raise UserError(f"--output {spec!r}: name the format, for example --output sarif={spec} "
+                    f"(formats: {', '.join(FORMATS)})")
+
+
 def _split(spec: str) -> tuple[str, Path | None]:
     fmt, sep, path = spec.partition("=")
     fmt = fmt.strip().lower()
@@ -66,17 +78,21 @@ def _split(spec: str) -> tuple[str, Path | None]:
     return fmt, Path(path.strip()) if sep else None
 
 
+SUFFIXES = {".sarif": "sarif", ".json": "json", ".xml": "junit", ".md": "markdown", ".txt": "text",
+            ".jsonl": "rdjsonl"}
+
+
 def plan_outputs(formats: list[str], outputs: list[str]) -> dict[str, Path | None]:
     """Each format with its file, or None for stdout. `--format` takes FMT or FMT=PATH (comma-separated
-    lists too); `--output FMT=PATH` sends a format to a file and implies it; text alone by default."""
+    lists too); `--output FMT=PATH` sends a format to a file and implies it; `--output PATH` sends
+    the one format named with --format there, or the format its suffix names (.sarif, .json, .xml,
+    .md, .txt, .jsonl); text alone by default."""
     plan: dict[str, Path | None] = {}
     for spec in (s for f in formats for s in f.split(",") if s.strip()):
         fmt, path = _split(spec)
         plan[fmt] = path if path is not None else plan.get(fmt)
     for spec in outputs:
-        fmt, path = _split(spec)
-        if path is None:
-            raise UserError(f"--output {spec!r}: write FORMAT=PATH, for example sarif=report.sarif")
+        fmt, path = _split(spec) if "=" in spec else _output_for(spec, plan)
         plan[fmt] = path
     if not any(path is None for path in plan.values()) and not formats:
         plan = {"text": None, **plan}

@@ -237,3 +237,26 @@ def test_cli_server_mode_reviews_through_the_api(cli_env, repo, tmp_path, server
         assert {f["rule"] for f in remote["findings"] if f["failing"]} == failing_rules(local)
         assert {f["key"] for f in remote["findings"]} == {f.key for f in local.findings}
     assert "the API refused the document (422)" in body["errors"][0]["error"]
+
+
+def test_output_path_alone_takes_the_named_format_or_its_suffix_and_usage_errors_exit_2(cli_env, tmp_path):
+    """`--format sarif --output out.sarif` writes SARIF; `--output x.unknown` with no format is a
+    usage error: exit 2 even with --no-exit."""
+    import json as _json
+    import subprocess as _subprocess
+
+    from helpers import CHECK_FIXTURES as CHECK_DIR, cli_command as _cli
+
+    design = next(CHECK_DIR.glob("*.md"))
+    out = tmp_path / "out.sarif"
+    done = _subprocess.run(_cli("check", str(design), "--no-exit", "--format", "sarif", "--output", str(out)),
+                           capture_output=True, text=True, env=cli_env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert _json.loads(out.read_text())["version"] == "2.1.0" and done.stdout == ""
+    by_suffix = tmp_path / "report.xml"
+    done = _subprocess.run(_cli("check", str(design), "--no-exit", "--output", str(by_suffix)),
+                           capture_output=True, text=True, env=cli_env, timeout=300)
+    assert done.returncode == 0 and by_suffix.read_text().startswith("<?xml")
+    bad = _subprocess.run(_cli("check", str(design), "--no-exit", "--output", str(tmp_path / "x.unknown")),
+                          capture_output=True, text=True, env=cli_env, timeout=300)
+    assert bad.returncode == 2 and "name the format" in bad.stderr
