@@ -98,7 +98,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port, access_log=False)  # ours is JSON
+    from app.config import get_settings
+
+    proxies = get_settings().forwarded_allow_ips  # forwarded headers only from these addresses
+    uvicorn.run("app.main:app", host=args.host, port=args.port, access_log=False,  # ours is JSON
+                proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None)
     return 0
 
 

@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     max_in_flight_requests: int = Field(default=64, ge=0, description="requests at once; more get 503; 0 = off")
     auto_ingest: bool = False
     log_format: Literal["json", "text"] = "json"
+    # Addresses of the proxies whose X-Forwarded-For / -Proto the server believes (uvicorn's
+    # forwarded_allow_ips); empty: none, so a client cannot choose the address its limits count.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _forwarded(cls, value: object) -> object:
+        return _listing(value) if isinstance(value, (str, list)) else value
 
     @field_validator("api_keys", mode="before")
     @classmethod

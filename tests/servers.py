@@ -125,19 +125,21 @@ def app_server(settings, *, healthy: bool = True, timeout: float = 120) -> Itera
 class ProcessServer:
     """`uvicorn app.main:app` in a subprocess, its stderr (the JSON logs) in a file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, command: list[str] | None = None) -> None:
+        """`command`: the server's command line before its port (default: uvicorn on app.main:app)."""
         self.env = env
         self.log_path = log_path
+        self.command = command
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self, wait: bool = True) -> "ProcessServer":
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log"],
-            cwd=REPO, env=self.env, stdout=log, stderr=log)
+        command = self.command or [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+                                   "--no-access-log"]
+        self.proc = subprocess.Popen([*command, "--port", str(self.port)],
+                                     cwd=REPO, env=self.env, stdout=log, stderr=log)
         if wait:
             wait_healthy(self.url, self.proc)
         return self
