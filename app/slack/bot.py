@@ -180,7 +180,7 @@ class SlackBot:
         if source.kind == "slack_file":
             return await self.slack_file(source.value, channel)
         if source.kind == "url":
-            data = await download(source.value, self.settings.max_document_bytes)
+            data = await download(source.value, self.settings.max_document_bytes, public_only=True)
             return Design(data, document_format(name_of(source.value)))
         return Design(source.value, "markdown")
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
@@ -67,9 +70,13 @@ def slack_file_id(url: str) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def host_allowed(url: str, allowed: list[str]) -> bool:
-    """Whether an http(s) URL's host (or host:port) is on the allow-list; a malformed URL (a port
-    that is not a number, a bracketed host that is not an address) is not."""
+    """Whether an http(s) URL's host and port are on the allow-list: an entry `host` allows the
+    scheme's default port only, `host:port` that port only. A malformed URL (a port that is not a
+    number, a bracketed host that is not an address) is not allowed."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -78,7 +85,35 @@ def host_allowed(url: str, allowed: list[str]) -> bool:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
     host = parts.hostname.lower()
-    return host in allowed or (port is not None and f"{host}:{port}" in allowed)
+    if port is None or port == DEFAULT_PORTS[parts.scheme]:
+        return host in allowed or f"{host}:{DEFAULT_PORTS[parts.scheme]}" in allowed
+    return f"{host}:{port}" in allowed
+
+
+def is_address(host: str) -> bool:
+    """Whether a host is an IP literal (an allow-list entry naming an address allows it explicitly)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def refuse_private(url: str) -> None:
+    """Refuse a host name that resolves to a private, loopback, link-local or reserved address:
+    an allow-listed name must not become a way into the service's own network. An allow-list entry
+    that is itself an address is taken as meant."""
+    host = urlsplit(url).hostname or ""
+    if is_address(host):
+        return
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UserError(f"could not resolve {host}: {exc.strerror or exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            raise UserError(f"{host} resolves to {address}, a private or local address: not fetched")
 
 
 def refusal(source: Source, allowed: list[str]) -> str | None:
@@ -108,8 +143,12 @@ def name_of(url: str) -> str:
         return "design.md"
 
 
-async def download(url: str, max_bytes: int, headers: dict[str, str] | None = None) -> bytes:
-    """GET a text document, refusing redirects, web pages and bodies over max_bytes."""
+async def download(url: str, max_bytes: int, headers: dict[str, str] | None = None,
+                   public_only: bool = False) -> bytes:
+    """GET a text document, refusing redirects, web pages and bodies over max_bytes; with
+    `public_only`, a host name that resolves to a private or local address too."""
+    if public_only:
+        await asyncio.to_thread(refuse_private, url)
     try:
         async with httpx.AsyncClient(timeout=20, follow_redirects=False) as http:
             async with http.stream("GET", url, headers=headers or {}) as response:
