@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", metavar="URL", help="review with a running design-reviewer API")
     parser.add_argument("--api-key", help="bearer token for --server")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per API request")
+    parser.add_argument("--allow-outside-repo", action="store_true",
+                        help="also review documents that resolve outside the git repository (symlinks, "
+                             "absolute paths, include globs); refused by default")
     parser.add_argument("--no-exit", action="store_true",
                         help="exit 0 whatever the findings (report only); a usage error still exits 2")
     parser.add_argument("--backend", choices=["auto", "local", "llm"], default=None,
@@ -142,7 +145,11 @@ def run(args: argparse.Namespace, stdout=None, environ=None) -> int:
     except DesignReviewError as exc:
         return _refuse(args, str(exc), stdout)
     try:
-        report = run_check(args.paths, source, policy, cwd, baseline)
+        from app.check.runner import Reading
+        from app.config import get_settings
+
+        reading = Reading(cwd, get_settings().max_document_bytes, args.allow_outside_repo)
+        report = run_check(args.paths, source, policy, cwd, baseline, reading)
         emit(report, plan, stdout, os.environ if environ is None else environ)
     except DesignReviewError as exc:
         return _refuse(args, str(exc), stdout)

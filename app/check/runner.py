@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from app.check.policy import Policy
 from app.check.sources import Source, ToolInfo
 from app.check.waivers import parse_waivers
 from app.document.parse import decode_document
-from app.errors import UserError
+from app.errors import DocumentTooLarge, UserError
 from app.knowledge.rubric import Rubric
 
 
@@ -52,8 +53,10 @@ def known_ids(rubric: Rubric) -> set[str]:
 class Checker:
     """Reviews and judges documents with one source, rubric and policy."""
 
-    def __init__(self, source: Source, policy: Policy, baseline: Baseline | None = None) -> None:
+    def __init__(self, source: Source, policy: Policy, baseline: Baseline | None = None,
+                 reading: Reading | None = None) -> None:
         self.source, self.policy, self.baseline = source, policy, baseline
+        self.reading = reading or Reading(Path.cwd())
         self._known = known_ids(source.rubric)
 
     def judge(self, data: bytes, doc: DocumentPath) -> DocumentResult:
@@ -72,9 +75,11 @@ class Checker:
 
     def check(self, doc: DocumentPath) -> DocumentResult:
         try:
-            data = doc.path.read_bytes()
+            data = self.reading.read(doc.path)
         except FileNotFoundError:
             return DocumentResult(doc.display, error="no such file")
+        except UserError as exc:
+            return DocumentResult(doc.display, error=str(exc))
         except OSError as exc:
             return DocumentResult(doc.display, error=f"cannot read the file: {exc.strerror or exc}")
         try:
@@ -87,12 +92,48 @@ class Checker:
         return result
 
 
+class Reading:
+    """How `check` reads a document: inside the repository, a regular file, within the size limit,
+    all checked before a byte is read (a symlink to a secret or to /dev/zero is refused)."""
+
+    def __init__(self, cwd: Path, max_bytes: int = 1_000_000, allow_outside: bool = False) -> None:
+        self.root = repository_root(cwd)
+        self.max_bytes = max_bytes
+        self.allow_outside = allow_outside
+
+    def read(self, path: Path) -> bytes:
+        real = path.resolve()
+        if not self.allow_outside and not real.is_relative_to(self.root):
+            raise UserError(f"it resolves outside the repository ({self.root}): check it with "
+                            "--allow-outside-repo if that is meant")
+        info = real.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError("not a regular file (a device, a pipe or a folder): nothing to review")
+        if info.st_size > self.max_bytes:
+            raise DocumentTooLarge(f"the file is {info.st_size} bytes; the limit is {self.max_bytes} bytes "
+                                   "(DESIGN_REVIEW_MAX_DOCUMENT_BYTES)")
+        with open(real, "rb") as handle:
+            data = handle.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise DocumentTooLarge(f"the file grew past the {self.max_bytes}-byte limit while it was read")
+        return data
+
+
+def repository_root(cwd: Path) -> Path:
+    """The git work tree holding cwd, else cwd itself."""
+    here = cwd.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
 def run_check(specs: list[str], source: Source, policy: Policy, cwd: Path,
-              baseline: Baseline | None = None) -> CheckReport:
+              baseline: Baseline | None = None, reading: Reading | None = None) -> CheckReport:
     """Check every document the specs name (or the policy includes)."""
     started = time.perf_counter()
     docs = collect_documents(specs, policy, cwd)
-    checker = Checker(source, policy, baseline)
+    checker = Checker(source, policy, baseline, reading or Reading(cwd))
     results = [checker.check(doc) for doc in docs]
     report = CheckReport(source.info, source.rubric, policy, results,
                          baseline.label if baseline else None, time.perf_counter() - started)

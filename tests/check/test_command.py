@@ -116,6 +116,7 @@ def test_cli_github_format_writes_the_annotations_the_check_in_process_renders(c
 
 
 def test_cli_unreviewable_documents_exit_2_and_are_reported(cli_env, repo, tmp_path, judge):
+    tmp_path = scratch(repo)  # inside the repository: check reads nothing outside it
     (tmp_path / "empty.md").write_text("\n\n")
     (tmp_path / "latin1.md").write_bytes("# Caf\xe9 recommendations\n".encode("latin-1"))
     done = run_cli(cli_env, repo, str(tmp_path / "empty.md"), str(tmp_path / "latin1.md"),
@@ -129,6 +130,7 @@ def test_cli_unreviewable_documents_exit_2_and_are_reported(cli_env, repo, tmp_p
 
 
 def test_cli_no_exit_always_exits_0(cli_env, repo, tmp_path, judge):
+    tmp_path = scratch(repo)  # inside the repository: check reads nothing outside it
     (tmp_path / "empty.md").write_text("")
     done = run_cli(cli_env, repo, "docs/design/weak.md", str(tmp_path / "empty.md"), "--no-exit")
     assert done.returncode == 0, done.stderr
@@ -136,6 +138,7 @@ def test_cli_no_exit_always_exits_0(cli_env, repo, tmp_path, judge):
 
 
 def test_cli_threshold_flags(cli_env, repo, tmp_path, judge, source):
+    tmp_path = scratch(repo)  # inside the repository: check reads nothing outside it
     """The flags set the policy the check in process applies; the ones no design can meet fail it."""
     shutil.copy(FIXTURES / "empty_headings.md", tmp_path / "empty_headings.md")
     names = ("good.md", "empty_headings.md")
@@ -224,6 +227,7 @@ def test_cli_baseline_file_uses_a_previous_json_report(cli_env, repo, tmp_path, 
 
 
 def test_cli_server_mode_reviews_through_the_api(cli_env, repo, tmp_path, server_url, source, judge):
+    tmp_path = scratch(repo)  # inside the repository: check reads nothing outside it
     (tmp_path / "empty.md").write_text(" \n")
     done = run_cli(cli_env, repo, "--server", server_url, "--api-key", "k", "docs/design/good.md",
                    "docs/design/weak.md", str(tmp_path / "empty.md"), "--format", "json")
@@ -260,3 +264,10 @@ def test_output_path_alone_takes_the_named_format_or_its_suffix_and_usage_errors
     bad = _subprocess.run(_cli("check", str(design), "--no-exit", "--output", str(tmp_path / "x.unknown")),
                           capture_output=True, text=True, env=cli_env, timeout=300)
     assert bad.returncode == 2 and "name the format" in bad.stderr
+
+
+def scratch(repo: Path) -> Path:
+    """A folder for a test's own documents inside the checked repository."""
+    folder = repo / "scratch"
+    folder.mkdir(exist_ok=True)
+    return folder
