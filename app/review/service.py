@@ -21,7 +21,7 @@ from typing import Protocol
 from app import __version__
 from app.config import Settings
 from app.document.parse import check_limits, decode_document
-from app.errors import Refused
+from app.errors import DocumentTooLarge, Refused
 from app.review.metrics import Metrics
 from app.review.model import Review, ReviewerInfo
 from app.review.build import build_reviewer
@@ -146,6 +146,10 @@ class ReviewService:
                 return Reviewed(_ELAPSED.sub(b'"elapsed_ms":%d' % elapsed, hit.body, count=1), cached=True)
 
         lines = LineMemory.lines(text)
+        if len(lines) > self.settings.max_unique_lines:
+            raise DocumentTooLarge(f"the document has {len(lines)} distinct lines; the limit is "
+                                   f"{self.settings.max_unique_lines} (DESIGN_REVIEW_MAX_UNIQUE_LINES): "
+                                   "send the design itself, not generated text")
 
         def work() -> tuple[Review, bytes]:
             review = reviewer.review(text, title=request.title, fmt=request.format,

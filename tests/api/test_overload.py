@@ -86,3 +86,14 @@ def test_requests_beyond_the_in_flight_limit_get_503_while_health_still_answers(
         assert "DESIGN_REVIEW_MAX_IN_FLIGHT_REQUESTS" in busy.json()["detail"]
         assert health.status_code == 200
         assert httpx.get(f"{url}/v1/rubric", timeout=30).status_code == 200
+
+
+def test_a_document_of_too_many_distinct_lines_is_refused_before_it_takes_a_slot(ops_settings, ingested):
+    """19,000 unique heading lines (150 KB, under every size limit) once cost 44 CPU-seconds."""
+    flood = "\n".join(f"# H{k:05d}" for k in range(19_000))
+    with app_server(ops_settings(max_concurrent_reviews=1, max_queued_reviews=0)) as url:
+        started = time.monotonic()
+        refused = httpx.post(f"{url}/v1/reviews", json={"document": flood}, timeout=60)
+        assert refused.status_code == 413 and "DESIGN_REVIEW_MAX_UNIQUE_LINES" in refused.json()["detail"]
+        assert time.monotonic() - started < 5
+        assert httpx.post(f"{url}/v1/reviews", json={"document": unseen(1)}, timeout=120).status_code == 200
