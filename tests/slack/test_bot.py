@@ -27,7 +27,7 @@ from app.slack.bot import COMMAND
 from app.slack.socket_mode import serve as serve_socket_mode
 from helpers import ONNX_DIR, REPO, cli_command, read_fixture
 from servers import app_server, serve
-from slack_standin import BOT_ID, BOT_USER_ID, TEAM_ID, SlackStandIn, block_texts, limit_problems
+from slack_standin import BOT_ID, BOT_USER_ID, TEAM_ID, block_texts, limit_problems
 
 TOKEN, SECRET = "xoxb-test-token", "test-signing-secret"
 _ids = itertools.count(1)
@@ -35,14 +35,6 @@ _ids = itertools.count(1)
 
 def next_ts() -> str:
     return f"1700000000.{next(_ids):06d}"
-
-
-@pytest.fixture(scope="module")
-def standin():
-    fake = SlackStandIn(TOKEN)
-    with serve(fake.app) as url:
-        fake.url = url
-        yield fake
 
 
 @pytest.fixture(scope="module")

@@ -18,17 +18,9 @@ from app.config import get_settings
 from app.main import create_app
 from helpers import ONNX_DIR, read_fixture
 from servers import serve
-from slack_standin import BOT_USER_ID, TEAM_ID, SlackStandIn, block_texts
+from slack_standin import BOT_USER_ID, TEAM_ID, block_texts
 
 TOKEN, SECRET = "xoxb-service-token", "service-signing-secret"
-
-
-@pytest.fixture(scope="module")
-def standin():
-    fake = SlackStandIn(TOKEN)
-    with serve(fake.app) as url:
-        fake.url = url
-        yield fake
 
 
 def bot_app(settings, standin, tmp_path, **limits):

@@ -17,17 +17,9 @@ from app.main import create_app
 from app.slack.signature import SignatureGate
 from helpers import ONNX_DIR
 from servers import serve
-from slack_standin import TEAM_ID, SlackStandIn
+from slack_standin import TEAM_ID
 
 TOKEN, SECRET = "xoxb-gate-token", "gate-signing-secret"
-
-
-@pytest.fixture(scope="module")
-def standin():
-    fake = SlackStandIn(TOKEN)
-    with serve(fake.app) as url:
-        fake.url = url
-        yield fake
 
 
 @pytest.fixture(scope="module")
