@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # The cost of a review is embedding its distinct lines (~3 ms each here): past this many, a
     # design is refused (413) before it takes a review slot. A long real design has ~600.
     max_unique_lines: int = Field(default=4_000, gt=0)
+    # Requests without a valid key, per client address, a minute (and in a burst); 0 = unlimited.
+    failed_auth_per_minute: int = Field(default=30, ge=0)
     review_cache_size: int = Field(default=256, ge=0)
     embedding_cache_size: int = Field(default=50_000, ge=0)
     guidance_per_finding: int = Field(default=2, ge=0, le=10)

@@ -40,10 +40,13 @@ class Guard:
     def __init__(self, app, *, keys: KeyRing, buckets: TokenBucket, metrics: Metrics,
                  max_request_bytes: int, metrics_require_auth: bool,
                  allowed_methods: Callable[[str], list[str]] = lambda path: [],
-                 max_in_flight: int = 0, signed_paths: frozenset[str] = frozenset()) -> None:
+                 max_in_flight: int = 0, signed_paths: frozenset[str] = frozenset(),
+                 failed_auth_per_minute: int = 30) -> None:
         self.app = app
         self.keys = keys
         self.buckets = buckets
+        # Failed keys per client address: guessing keys is slow whatever the rate limit setting.
+        self.failures = TokenBucket(failed_auth_per_minute, failed_auth_per_minute)
         self.metrics = metrics
         self.max_bytes = max_request_bytes
         self.metrics_require_auth = metrics_require_auth
@@ -120,6 +123,13 @@ class Guard:
         if self.keys.enabled:
             key = self.keys.check(headers.get("authorization"))
             if key is None:
+                client = (scope.get("client") or ("unknown",))[0]
+                wait = self.failures.take(client)
+                if wait > 0:
+                    self.metrics.refused.labels("failed_auth").inc()
+                    retry = max(1, math.ceil(wait))
+                    return error(429, f"too many requests without a valid API key from this address; retry "
+                                      f"in {retry} s", scope["state"]["request_id"], {"retry-after": str(retry)}), None
                 given = "authorization" in headers
                 return error(401, "a valid API key is required: send 'Authorization: Bearer <key>'"
                              + (" (the key given is not accepted)" if given else ""),

@@ -168,3 +168,23 @@ def test_the_key_ring_accepts_a_bearer_key_by_its_hash_only():
     assert PLAIN_KEY not in key_id(hash_key(PLAIN_KEY))
     for header in (f"Bearer {PLAIN_KEY}x", f"Basic {PLAIN_KEY}", PLAIN_KEY, "Bearer", "", None):
         assert ring.check(header) is None, header
+
+
+def test_guessing_keys_is_rate_limited_per_address(settings, ingested, tmp_path):
+    """401s once came as fast as a client could ask; now 10 failures, then 429 with Retry-After,
+    while a valid key still gets through."""
+    import httpx as _httpx
+
+    from app.config import get_settings as _get_settings
+    from servers import app_server as _app_server
+
+    with _app_server(_get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
+                                   database_url=f"sqlite:///{tmp_path}/r.db", api_keys="the-right-key",
+                                   rate_limit_per_minute=0, failed_auth_per_minute=10)) as url:
+        answers = [_httpx.get(f"{url}/v1/rubric", headers={"Authorization": f"Bearer guess-{k}"}, timeout=10)
+                   for k in range(14)]
+        codes = [a.status_code for a in answers]
+        assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}, codes
+        assert int(answers[-1].headers["retry-after"]) >= 1
+        good = _httpx.get(f"{url}/v1/rubric", headers={"Authorization": "Bearer the-right-key"}, timeout=10)
+        assert good.status_code == 200
