@@ -6,6 +6,7 @@ request id (logged with its traceback, never sent to the caller).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -34,6 +35,14 @@ def body_message(limit: int) -> str:
             "send a smaller document")
 
 
+class BodyTooSlow(HTTPException):
+    """The request body did not arrive within the time a client is given to send it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"the request body did not arrive within {seconds:g} s "
+                              "(DESIGN_REVIEW_BODY_TIMEOUT_S): send it at once")
+
+
 class Guard:
     """Pure ASGI middleware (no buffering, works for streaming and error responses alike)."""
 
@@ -41,7 +50,7 @@ class Guard:
                  max_request_bytes: int, metrics_require_auth: bool,
                  allowed_methods: Callable[[str], list[str]] = lambda path: [],
                  max_in_flight: int = 0, signed_paths: frozenset[str] = frozenset(),
-                 failed_auth_per_minute: int = 30) -> None:
+                 failed_auth_per_minute: int = 30, body_timeout_s: float = 15.0) -> None:
         self.app = app
         self.keys = keys
         self.buckets = buckets
@@ -54,6 +63,11 @@ class Guard:
         self.max_in_flight = max_in_flight
         self.in_flight = 0
         self.signed = signed_paths  # paths that authenticate by a signature of their own
+        # Those paths answer anyone, so they get a budget of their own: they cannot fill the one
+        # that authenticated requests share.
+        self.signed_budget = max(4, max_in_flight // 4) if max_in_flight else 0
+        self.signed_in_flight = 0
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -87,17 +101,23 @@ class Guard:
                 refusal = error(503, f"the service is busy: {self.in_flight} requests are in flight (the "
                                      f"limit is {self.max_in_flight}, DESIGN_REVIEW_MAX_IN_FLIGHT_REQUESTS); "
                                      "retry after the Retry-After seconds", rid, {"retry-after": "1"})
+            signed = path in self.signed
+            if refusal is None and signed and 0 < self.signed_budget <= self.signed_in_flight:
+                self.metrics.refused.labels("in_flight").inc()
+                refusal = error(503, f"{path} is busy: {self.signed_in_flight} requests are in flight "
+                                     "there; retry after the Retry-After seconds", rid, {"retry-after": "1"})
             if refusal is not None:
                 await refusal(send_with_id)
             else:
-                self.in_flight += 1
+                counter = "signed_in_flight" if signed else "in_flight"
+                setattr(self, counter, getattr(self, counter) + 1)
                 try:
-                    await self.app(scope, self._counting(receive), send_with_id)
+                    await self.app(scope, self._counting(receive, started), send_with_id)
                 finally:
-                    self.in_flight -= 1
-        except BodyTooLarge as exc:
+                    setattr(self, counter, getattr(self, counter) - 1)
+        except (BodyTooLarge, BodyTooSlow) as exc:
             if not outcome["started"]:
-                await error(413, exc.detail, rid)(send_with_id)
+                await error(exc.status_code, exc.detail, rid)(send_with_id)
         except Exception:  # the catch-all: a JSON 500 with the request id, the traceback only in the log
             log.exception("unhandled error", extra={"fields": {"request_id": rid, "path": path}})
             if not outcome["started"]:
@@ -151,15 +171,24 @@ class Guard:
         """Whether the service already holds as many requests as it may (health and docs always pass)."""
         return 0 < self.max_in_flight <= self.in_flight and needs_auth(path, False, self.signed)
 
-    def _counting(self, receive):
-        """`receive` that raises BodyTooLarge once more than the limit has arrived (chunked bodies)."""
-        seen = 0
+    def _counting(self, receive, started: float):
+        """`receive` that raises BodyTooLarge once more than the limit has arrived (chunked bodies),
+        and BodyTooSlow when the body has not all arrived within body_timeout_s of the request."""
+        seen, done = 0, False
+        deadline = started + self.body_timeout_s
 
         async def wrapped():
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, done
+            if done or not self.body_timeout_s:  # the body is in: wait for a disconnect as long as it takes
+                message = await receive()
+            else:
+                try:
+                    message = await asyncio.wait_for(receive(), max(0.001, deadline - time.perf_counter()))
+                except asyncio.TimeoutError:
+                    raise BodyTooSlow(self.body_timeout_s) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                done = not message.get("more_body", False)
                 if seen > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
             return message

@@ -45,7 +45,8 @@ def install_operations(app: FastAPI, service: ReviewService,
                        metrics_require_auth=settings.metrics_require_auth,
                        allowed_methods=lambda path: allowed_methods(app, path),
                        max_in_flight=settings.max_in_flight_requests, signed_paths=signed_paths,
-                       failed_auth_per_minute=settings.failed_auth_per_minute)
+                       failed_auth_per_minute=settings.failed_auth_per_minute,
+                       body_timeout_s=settings.body_timeout_s)
     log.info("API ready to serve", extra={"fields": {"auth": keys.enabled}})
 
     @app.get("/metrics", tags=["operations"], response_class=Response,
