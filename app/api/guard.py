@@ -109,12 +109,16 @@ class Guard:
             if refusal is not None:
                 await refusal(send_with_id)
             else:
-                counter = "signed_in_flight" if signed else "in_flight"
-                setattr(self, counter, getattr(self, counter) + 1)
+                # Health, docs and metrics always answer and take nothing from the budgets.
+                counter = ("signed_in_flight" if signed else
+                           "in_flight" if needs_auth(path, False, self.signed) else None)
+                if counter:
+                    setattr(self, counter, getattr(self, counter) + 1)
                 try:
                     await self.app(scope, self._counting(receive, started), send_with_id)
                 finally:
-                    setattr(self, counter, getattr(self, counter) - 1)
+                    if counter:
+                        setattr(self, counter, getattr(self, counter) - 1)
         except (BodyTooLarge, BodyTooSlow) as exc:
             if not outcome["started"]:
                 await error(exc.status_code, exc.detail, rid)(send_with_id)
