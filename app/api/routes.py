@@ -44,10 +44,11 @@ ReviewerDep = Annotated[Reviewer, Depends(get_reviewer)]
 
 
 @router.post("/v1/reviews", response_model=Review, tags=["reviews"])
-async def create_review(body: ReviewRequest, service: ServiceDep) -> Response:
+async def create_review(body: ReviewRequest, service: ServiceDep, request: Request) -> Response:
     """Review a design document, store the review, and return it (from the store when it has one)."""
+    caller = getattr(request.state, "key_id", None)  # with API keys, each key has its share of the slots
     answer = await service.review(ServiceRequest(document=body.document, title=body.title,
-                                                 format=body.format, backend=body.backend))
+                                                 format=body.format, backend=body.backend, caller=caller))
     return Response(answer.body, media_type="application/json")
 
 

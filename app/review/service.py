@@ -54,6 +54,7 @@ class ReviewRequest:
     topics: frozenset[str] = frozenset()
     backend: str | None = None
     fresh: bool = False  # neither a stored review nor cached LLM answers: review it again
+    caller: str | None = None  # who asks (an API key's id, "slack"): at most half of the slots
 
     def options(self) -> dict:
         """The request's part of the stored-review key."""
@@ -92,6 +93,7 @@ class ReviewService:
         self._store = store
         self._recent = RecentReviews(settings.review_cache_size)
         self._lines = LineMemory()
+        self._shares = CallerShares(max(1, self.slots.capacity // 2))
 
     def start(self) -> None:
         """Open the review database and create its schema."""
@@ -151,9 +153,14 @@ class ReviewService:
                                    f"{self.settings.max_unique_lines} (DESIGN_REVIEW_MAX_UNIQUE_LINES): "
                                    "send the design itself, not generated text")
 
+        self._shares.take(request.caller, self.slots.retry_after())
+
         def work() -> tuple[Review, bytes]:
-            review = reviewer.review(text, title=request.title, fmt=request.format,
-                                     topics=request.topics, backend=request.backend, fresh=request.fresh)
+            try:
+                review = reviewer.review(text, title=request.title, fmt=request.format,
+                                         topics=request.topics, backend=request.backend, fresh=request.fresh)
+            finally:  # the caller's share is back when the work ends, not when a reply times out
+                self._shares.give_back(request.caller)
             self._lines.remember(lines)
             body = review.model_dump_json()
             self.store.put_json(review, key, body)  # stored before anyone sees it
@@ -164,6 +171,8 @@ class ReviewService:
         try:
             review, body = await self.slots.run(work, cost=self._lines.expected_seconds(lines))
         except Refused as exc:
+            if exc.reason != "timeout":  # never admitted: the work will not run to give it back
+                self._shares.give_back(request.caller)
             self.metrics.refused.labels(exc.reason).inc()
             raise
         self.metrics.observe_review(review.reviewer, cached=False)
@@ -180,6 +189,37 @@ class ReviewService:
         recent = Recent(_as_cached(review), review.reviewer)
         self._recent.put(key, recent)
         return recent
+
+
+class CallerShares:
+    """How many reviews each caller has admitted; one caller may hold at most half of the slots,
+    so one API key cannot keep every other caller waiting."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, caller: str | None, retry_after: int) -> None:
+        if caller is None:
+            return
+        with self._lock:
+            held = self._held.get(caller, 0)
+            if held >= self.limit:
+                raise Refused(503, f"this caller already has {held} reviews in flight (at most {self.limit}, "
+                                   "half of the review slots); retry after the Retry-After seconds",
+                              retry_after, reason="caller")
+            self._held[caller] = held + 1
+
+    def give_back(self, caller: str | None) -> None:
+        if caller is None:
+            return
+        with self._lock:
+            left = self._held.get(caller, 0) - 1
+            if left > 0:
+                self._held[caller] = left
+            else:
+                self._held.pop(caller, None)
 
 
 def local_service(settings: Settings, reviewer: Reviewer | None = None) -> ReviewService:

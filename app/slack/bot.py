@@ -219,7 +219,7 @@ class SlackBot:
     async def review(self, design: Design) -> Review:
         """The review from the service: stored, counted and bounded like a REST one; it runs on the
         service's review threads, so the event loop keeps acknowledging Slack."""
-        answer = await self.service.review(ReviewRequest(document=design.data, format=design.fmt))
+        answer = await self.service.review(ReviewRequest(document=design.data, format=design.fmt, caller="slack"))
         return answer.review
 
     # ---- answering

@@ -83,3 +83,37 @@ def test_full_slots_refuse_with_retry_after(settings, reviewer):
 @pytest.fixture
 def fraud_text() -> str:
     return read_fixture("fraud_metrics.md")
+
+
+def test_one_caller_holds_at_most_half_of_the_slots(settings, reviewer):
+    """One worker busy, three places to wait: a caller gets two of the four, the third is refused
+    at once, and another caller still gets in."""
+    shared = local_service(settings.model_copy(update={"max_concurrent_reviews": 1, "max_queued_reviews": 3}),
+                           reviewer)
+    gate, started = threading.Event(), threading.Event()
+    text = read_fixture("plain_design.txt")
+
+    async def scenario():
+        blocker = asyncio.ensure_future(shared.slots.run(lambda: (started.set(), gate.wait(30))))
+        await asyncio.to_thread(started.wait, 10)
+        mine = [asyncio.ensure_future(shared.review(ReviewRequest(document=f"{text}\nmine {k}\n", format="text",
+                                                                  caller="key-a"))) for k in range(2)]
+        await asyncio.sleep(0.2)
+        try:
+            with pytest.raises(Refused) as refused:
+                await shared.review(ReviewRequest(document=f"{text}\nmine 3\n", format="text", caller="key-a"))
+            other = asyncio.ensure_future(shared.review(ReviewRequest(document=f"{text}\ntheirs\n", format="text",
+                                                                      caller="key-b")))
+            await asyncio.sleep(0.2)
+            assert not other.done()  # admitted: waiting for the worker, not refused
+        finally:
+            gate.set()
+        await blocker
+        done = await asyncio.gather(*mine, other)
+        return refused.value, done
+
+    refused, done = asyncio.run(scenario())
+    assert refused.status_code == 503 and refused.reason == "caller" and refused.retry_after >= 1
+    assert all(not d.cached for d in done)
+    again = shared.review_now(ReviewRequest(document=f"{text}\nmine 3\n", format="text", caller="key-a"))
+    assert again.review.document.words > 0  # the share came back when the work ended
