@@ -42,3 +42,7 @@ class Refused(DesignReviewError):
         self.status_code = status_code
         self.retry_after = retry_after
         self.reason = reason  # the metrics label: busy | timeout
+
+
+class Cancelled(DesignReviewError):
+    """A review stopped before its end (it ran past its time; its slot is free again)."""

@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from app.config import Settings
 from app.knowledge.loader import Knowledge
 from app.document.parse import Document, parse_document
 from app.embedding.embedder import Embedder
-from app.errors import UserError
+from app.errors import Cancelled, UserError
 from app.scoring.pitfalls import find_pitfalls
 from app.review.rules import severity, verdict
 from app.review.model import (DocumentInfo, Evidence, Gap, Guidance, ItemResult, Overall, PitfallFinding,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the local path never imports the LLM scorer
     from app.llm.merge import Judgement
 
 BACKENDS = ("auto", "local", "llm")
+EMBED_RUN = 32  # windows embedded between two looks at the review's deadline (~30-100 ms of work)
 
 
 class Reviewer:
@@ -77,17 +78,18 @@ class Reviewer:
 
     def review(self, text: str, *, title: str | None = None, fmt: str = "markdown",
                topics: frozenset[str] = frozenset(), backend: str | None = None,
-               fresh: bool = False) -> Review:
+               fresh: bool = False, stop: Callable[[], bool] | None = None) -> Review:
         """Review one document's text; `topics` are checked even when detection leaves them out.
 
         `backend`: local, llm, or auto (the LLM scorer when one is configured; the default setting).
-        `fresh`: ask the LLM again rather than take its cached answers. Decoding, limits and stored
+        `fresh`: ask the LLM again rather than take its cached answers. `stop`: asked between runs
+        of the model; when it answers True the review raises Cancelled (its time is up). Decoding, limits and stored
         reviews belong to the review service (app/review/service.py), which every door calls.
         """
         started = time.perf_counter()
         chosen = self.backend_for(backend)
         doc = parse_document(text, title, fmt)
-        return self._assemble(doc, started, topics, chosen, not fresh)
+        return self._assemble(doc, started, topics, chosen, not fresh, stop)
 
     def backend_for(self, requested: str | None) -> str:
         """local or llm: what a request for local, llm or auto (or the configured default) means here."""
@@ -122,15 +124,27 @@ class Reviewer:
         views = local_views(doc, by_id, self.scorer, vectors)
         return self.llm_scorer().judge(doc, groups, views, use_cache)
 
-    def score_document(self, doc: Document) -> tuple[list[Verdict], np.ndarray, np.ndarray]:
+    def score_document(self, doc: Document, stop: Callable[[], bool] | None = None
+                       ) -> tuple[list[Verdict], np.ndarray, np.ndarray]:
         """The scorer's verdicts with the window vectors and substance they came from."""
-        vectors = self.embedder.embed([w.text for w in doc.windows])
+        vectors = self._embed([w.text for w in doc.windows], stop)
         subst = np.array([substance(w.text, w.kind, w.section) for w in doc.windows], dtype=np.float32)
         return self.scorer.score(doc, vectors, subst), vectors, subst
 
+    def _embed(self, texts: list[str], stop: Callable[[], bool] | None) -> np.ndarray:
+        """The texts' vectors, a run of EMBED_RUN at a time, asking `stop` before each run."""
+        if stop is None:
+            return self.embedder.embed(texts)
+        parts = []
+        for start in range(0, len(texts), EMBED_RUN):
+            if stop():
+                raise Cancelled("the review was stopped: it ran past its time")
+            parts.append(self.embedder.embed(texts[start:start + EMBED_RUN]))
+        return np.concatenate(parts) if parts else self.embedder.embed([])
+
     def _assemble(self, doc: Document, started: float, forced: frozenset[str], backend: str = "local",
-                  use_cache: bool = True) -> Review:
-        verdicts, vectors, _ = self.score_document(doc)
+                  use_cache: bool = True, stop: Callable[[], bool] | None = None) -> Review:
+        verdicts, vectors, _ = self.score_document(doc, stop)
         by_id = {v.item: v for v in verdicts}
         homes = self._homes(doc, vectors)
         topics = detect_topics(doc, self.rubric.topics)

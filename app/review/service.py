@@ -154,11 +154,12 @@ class ReviewService:
                                    "send the design itself, not generated text")
 
         self._shares.take(request.caller, self.slots.retry_after())
+        stop = threading.Event()  # set when the reply has timed out: the work stops at its next look
 
         def work() -> tuple[Review, bytes]:
             try:
-                review = reviewer.review(text, title=request.title, fmt=request.format,
-                                         topics=request.topics, backend=request.backend, fresh=request.fresh)
+                review = reviewer.review(text, title=request.title, fmt=request.format, topics=request.topics,
+                                         backend=request.backend, fresh=request.fresh, stop=stop.is_set)
             finally:  # the caller's share is back when the work ends, not when a reply times out
                 self._shares.give_back(request.caller)
             self._lines.remember(lines)
@@ -171,7 +172,9 @@ class ReviewService:
         try:
             review, body = await self.slots.run(work, cost=self._lines.expected_seconds(lines))
         except Refused as exc:
-            if exc.reason != "timeout":  # never admitted: the work will not run to give it back
+            if exc.reason == "timeout":
+                stop.set()  # the review stops and frees its slot; nothing is stored
+            else:  # never admitted: the work will not run to give the share back
                 self._shares.give_back(request.caller)
             self.metrics.refused.labels(exc.reason).inc()
             raise
@@ -224,9 +227,11 @@ class CallerShares:
 
 def local_service(settings: Settings, reviewer: Reviewer | None = None) -> ReviewService:
     """A review service for one process without a server (the CLI, `check`): the reviewer built
-    now (ingesting a new local store first) and its reviews kept in memory, not in the database."""
+    now (ingesting a new local store first), its reviews kept in memory, not in the database, and
+    no time limit: the person at the terminal waits for the review they asked for."""
     runtime = Runtime.of(reviewer or build_reviewer(settings, ingest_if_empty=True))
-    return ReviewService(settings, runtime, store=open_review_store(MEMORY_URL))
+    unlimited = settings.model_copy(update={"review_timeout_s": UNLIMITED_S})
+    return ReviewService(unlimited, runtime, store=open_review_store(MEMORY_URL))
 
 
 @dataclass(frozen=True)
@@ -259,6 +264,7 @@ class RecentReviews:
                 self._items.popitem(last=False)
 
 
+UNLIMITED_S = 365 * 24 * 3600.0
 _INLINE_KEY_CHARS = 256_000  # hashing this much takes well under a millisecond
 _ELAPSED = re.compile(rb'"elapsed_ms":\d+')  # a key only: quotes inside strings are escaped
 

@@ -3,7 +3,7 @@
 A review is CPU bound, so the service runs at most `max_concurrent_reviews` at once on its own
 threads and admits a few more to wait; beyond that it sheds the request at once with 503 and a
 Retry-After, so a burst of clients gets a quick answer instead of a queue that blows every
-latency. A review that overruns its time keeps running and is stored: the retry finds it.
+latency. The reply to a review that overruns its time is a 503; the service then stops that review.
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ class ReviewSlots:
         except asyncio.TimeoutError:
             future.add_done_callback(_consume)
             raise Refused(503, f"the review took longer than {self.timeout_s:g} s "
-                               "(DESIGN_REVIEW_REVIEW_TIMEOUT_S); it goes on and is stored: retry "
-                               "after the Retry-After seconds and it comes from the store",
+                               "(DESIGN_REVIEW_REVIEW_TIMEOUT_S) and is stopped, which frees its slot: retry "
+                               "after the Retry-After seconds, or send a shorter design",
                           self.retry_after(), reason="timeout") from None
 
     def _submit(self, job: Callable[[], None], due: float) -> None:
