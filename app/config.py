@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     max_unique_lines: int = Field(default=4_000, gt=0)
     # Requests without a valid key, per client address, a minute (and in a burst); 0 = unlimited.
     failed_auth_per_minute: int = Field(default=30, ge=0)
+    # With API keys, each key reads back only the reviews it asked for; true: every key reads all.
+    shared_history: bool = False
     # A request's body must have arrived this many seconds after the request began; 0 = no limit.
     body_timeout_s: float = Field(default=15.0, ge=0)
     review_cache_size: int = Field(default=256, ge=0)

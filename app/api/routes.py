@@ -36,6 +36,14 @@ class ReviewRequest(BaseModel):
         return value
 
 
+def owner_of(request: Request, service) -> str:
+    """Whose stored reviews a request writes and reads: its API key's ("" without keys, or when
+    DESIGN_REVIEW_SHARED_HISTORY lets every key read all)."""
+    if service.settings.shared_history:
+        return ""
+    return getattr(request.state, "key_id", None) or ""
+
+
 def get_reviewer(request: Request) -> Reviewer:
     return request.app.state.service.source.reviewer()
 
@@ -48,7 +56,8 @@ async def create_review(body: ReviewRequest, service: ServiceDep, request: Reque
     """Review a design document, store the review, and return it (from the store when it has one)."""
     caller = getattr(request.state, "key_id", None)  # with API keys, each key has its share of the slots
     answer = await service.review(ServiceRequest(document=body.document, title=body.title,
-                                                 format=body.format, backend=body.backend, caller=caller))
+                                                 format=body.format, backend=body.backend, caller=caller,
+                                                 owner=owner_of(request, service)))
     return Response(answer.body, media_type="application/json")
 
 

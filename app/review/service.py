@@ -55,6 +55,7 @@ class ReviewRequest:
     backend: str | None = None
     fresh: bool = False  # neither a stored review nor cached LLM answers: review it again
     caller: str | None = None  # who asks (an API key's id, "slack"): at most half of the slots
+    owner: str = ""  # who may read the stored review back ("" anyone): an API key's id
 
     def options(self) -> dict:
         """The request's part of the stored-review key."""
@@ -121,7 +122,8 @@ class ReviewService:
                     "backend": reviewer.backend_for(request.backend)}
         if versions["backend"] == "llm":  # a new model, server or prompt is a new review
             versions["llm"] = reviewer.llm_version()
-        return cache_key(sha, request.options(), versions)
+        return cache_key(sha, {**request.options(), "owner": request.owner} if request.owner else request.options(),
+                         versions)
 
     async def review(self, request: ReviewRequest) -> Reviewed:
         """A stored review for the same document and options, else a new one, stored before it returns.
@@ -164,7 +166,7 @@ class ReviewService:
                 self._shares.give_back(request.caller)
             self._lines.remember(lines)
             body = review.model_dump_json()
-            self.store.put_json(review, key, body)  # stored before anyone sees it
+            self.store.put_json(review, key, body, request.owner)  # stored before anyone sees it
             if not review.reviewer.degraded:
                 self._recent.put(key, Recent(_as_cached(review), review.reviewer))
             return review, body.encode("utf-8")

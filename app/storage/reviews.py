@@ -36,6 +36,11 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS reviews_by_document ON reviews (document_sha256, created_at)",
     "CREATE INDEX IF NOT EXISTS reviews_by_cache_key ON reviews (cache_key, created_at)",
 )
+# Added after the first schema: applied to older databases when they open (an existing column is fine).
+MIGRATIONS = (
+    "ALTER TABLE reviews ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX IF NOT EXISTS reviews_by_owner ON reviews (owner, document_sha256, created_at)",
+)
 _COLUMNS = "id, created_at, document_sha256, cache_key, degraded, body"
 
 
@@ -95,20 +100,30 @@ class ReviewStore:
     def _run_schema(self) -> None:
         for statement in SCHEMA:
             self._execute(statement, fetch=False)
+        for statement in MIGRATIONS:
+            try:
+                self._execute(statement, fetch=False)
+            except DependencyError as exc:
+                if "duplicate column" not in str(exc) and "already exists" not in str(exc):
+                    raise
 
-    def put(self, review: Review, key: str) -> None:
+    def put(self, review: Review, key: str, owner: str = "") -> None:
         """Store one review under its id (a second put of the same id is a no-op)."""
-        self.put_json(review, key, review.model_dump_json())
+        self.put_json(review, key, review.model_dump_json(), owner)
 
-    def put_json(self, review: Review, key: str, body: str) -> None:
-        """`put` with the review's JSON already made."""
+    def put_json(self, review: Review, key: str, body: str, owner: str = "") -> None:
+        """`put` with the review's JSON already made; `owner`: who may read it back ("" anyone)."""
         self._execute(
-            f"INSERT INTO reviews ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            f"INSERT INTO reviews ({_COLUMNS}, owner) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (review.id, review.created_at, review.document.sha256, key, int(review.reviewer.degraded),
-             body), fetch=False)
+             body, owner), fetch=False)
 
-    def get(self, review_id: str) -> Review | None:
-        rows = self._execute("SELECT body FROM reviews WHERE id = ?", (review_id,))
+    def get(self, review_id: str, owner: str | None = None) -> Review | None:
+        """A review by id; with `owner`, only one that owner stored."""
+        if owner is None:
+            rows = self._execute("SELECT body FROM reviews WHERE id = ?", (review_id,))
+        else:
+            rows = self._execute("SELECT body FROM reviews WHERE id = ? AND owner = ?", (review_id, owner))
         return _readable(rows[0][0]) if rows else None
 
     def find_cached(self, key: str) -> Review | None:
@@ -117,13 +132,14 @@ class ReviewStore:
                              "ORDER BY created_at DESC, id DESC LIMIT 1", (key,))
         return _readable(rows[0][0]) if rows else None
 
-    def history(self, document_sha256: str, limit: int, offset: int) -> HistoryPage:
-        """A document's reviews, newest first."""
-        total = self._execute("SELECT COUNT(*) FROM reviews WHERE document_sha256 = ?",
-                              (document_sha256,))[0][0]
-        rows = self._execute("SELECT body FROM reviews WHERE document_sha256 = ? "
+    def history(self, document_sha256: str, limit: int, offset: int, owner: str | None = None) -> HistoryPage:
+        """A document's reviews, newest first; with `owner`, only those that owner stored."""
+        mine, args = ("", ()) if owner is None else (" AND owner = ?", (owner,))
+        total = self._execute(f"SELECT COUNT(*) FROM reviews WHERE document_sha256 = ?{mine}",
+                              (document_sha256, *args))[0][0]
+        rows = self._execute(f"SELECT body FROM reviews WHERE document_sha256 = ?{mine} "
                              "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                             (document_sha256, limit, offset))
+                             (document_sha256, *args, limit, offset))
         reviews = [r for r in (_readable(row[0]) for row in rows) if r is not None]
         return HistoryPage(reviews, int(total))
 

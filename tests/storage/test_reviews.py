@@ -96,7 +96,8 @@ def test_a_crash_in_the_middle_of_a_write_leaves_the_store_readable(tmp_path, sa
         "import os, sqlite3, sys\n"
         "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
         "conn.execute('BEGIN')\n"
-        "conn.execute(\"INSERT INTO reviews VALUES ('torn', 't', 's', 'k', 0, '{half')\")\n"
+        "conn.execute(\"INSERT INTO reviews (id, created_at, document_sha256, cache_key, degraded, body) "
+        "VALUES ('torn', 't', 's', 'k', 0, '{half')\")\n"
         "os._exit(9)\n")
     done = subprocess.run([sys.executable, "-c", crash, str(tmp_path / "r.db")], timeout=60)
     assert done.returncode == 9
@@ -158,3 +159,21 @@ def test_a_review_stored_in_an_older_shape_is_a_miss_not_an_error(store, sample)
     store.put(kept, new_key)
     assert kept in store.history(sample.document.sha256, 100, 0).reviews
     assert store.find_cached(new_key) == kept
+
+
+def test_a_database_of_the_first_schema_opens_and_keeps_its_reviews(tmp_path, sample):
+    """Reviews stored before reviews had owners stay readable, by anyone."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE reviews (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, document_sha256 TEXT "
+                 "NOT NULL, cache_key TEXT NOT NULL, degraded INTEGER NOT NULL, body TEXT NOT NULL)")
+    old = copy_of(sample)
+    conn.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, 0, ?)",
+                 (old.id, old.created_at, old.document.sha256, "k", old.model_dump_json()))
+    conn.commit()
+    conn.close()
+    store = open_review_store(f"sqlite:///{path}")
+    assert store.get(old.id) == old and store.get(old.id, owner="someone") is None
+    store.put(copy_of(sample), "k2", owner="someone")
+    assert store.history(old.document.sha256, 10, 0, owner="someone").total == 1
+    assert open_review_store(f"sqlite:///{path}").history(old.document.sha256, 10, 0).total == 2
