@@ -14,6 +14,8 @@ import logging
 import re
 import threading
 import time
+import uuid
+from datetime import datetime, timezone
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -122,8 +124,7 @@ class ReviewService:
                     "backend": reviewer.backend_for(request.backend)}
         if versions["backend"] == "llm":  # a new model, server or prompt is a new review
             versions["llm"] = reviewer.llm_version()
-        return cache_key(sha, {**request.options(), "owner": request.owner} if request.owner else request.options(),
-                         versions)
+        return cache_key(sha, request.options(), versions)
 
     async def review(self, request: ReviewRequest) -> Reviewed:
         """A stored review for the same document and options, else a new one, stored before it returns.
@@ -143,7 +144,8 @@ class ReviewService:
         else:
             key = await asyncio.to_thread(self.key_for, reviewer, text, request)
         if not request.fresh:
-            hit = self._recent.get(key) or await asyncio.to_thread(self._from_store, key)
+            mine = f"{request.owner}|{key}"  # the same review, kept once per owner
+            hit = self._recent.get(mine) or await asyncio.to_thread(self._from_store, key, request.owner)
             if hit is not None:
                 self.metrics.observe_review(hit.reviewer, cached=True)
                 elapsed = int((time.perf_counter() - started) * 1000)
@@ -168,7 +170,7 @@ class ReviewService:
             body = review.model_dump_json()
             self.store.put_json(review, key, body, request.owner)  # stored before anyone sees it
             if not review.reviewer.degraded:
-                self._recent.put(key, Recent(_as_cached(review), review.reviewer))
+                self._recent.put(f"{request.owner}|{key}", Recent(_as_cached(review), review.reviewer))
             return review, body.encode("utf-8")
 
         try:
@@ -187,12 +189,20 @@ class ReviewService:
         """`review` for a caller without an event loop (the CLI, `check` in process)."""
         return asyncio.run(self.review(request))
 
-    def _from_store(self, key: str) -> "Recent | None":
-        review = self.store.find_cached(key)
+    def _from_store(self, key: str, owner: str) -> "Recent | None":
+        """This owner's stored review for the key; else another owner's, copied for this one (a
+        review is the same whoever asked; each owner reads back only its own)."""
+        review = self.store.find_cached(key, owner)
+        if review is None and owner:
+            theirs = self.store.find_cached(key)
+            if theirs is not None:
+                review = theirs.model_copy(update={"id": uuid.uuid4().hex,
+                                                   "created_at": datetime.now(timezone.utc).isoformat()})
+                self.store.put_json(review, key, review.model_dump_json(), owner)
         if review is None:
             return None
         recent = Recent(_as_cached(review), review.reviewer)
-        self._recent.put(key, recent)
+        self._recent.put(f"{owner}|{key}", recent)
         return recent
 
 

@@ -126,10 +126,11 @@ class ReviewStore:
             rows = self._execute("SELECT body FROM reviews WHERE id = ? AND owner = ?", (review_id, owner))
         return _readable(rows[0][0]) if rows else None
 
-    def find_cached(self, key: str) -> Review | None:
-        """The newest review that was not degraded for this cache key, if any."""
-        rows = self._execute("SELECT body FROM reviews WHERE cache_key = ? AND degraded = 0 "
-                             "ORDER BY created_at DESC, id DESC LIMIT 1", (key,))
+    def find_cached(self, key: str, owner: str | None = None) -> Review | None:
+        """The newest review that was not degraded for this cache key (of this owner), if any."""
+        mine, args = ("", ()) if owner is None else (" AND owner = ?", (owner,))
+        rows = self._execute(f"SELECT body FROM reviews WHERE cache_key = ? AND degraded = 0{mine} "
+                             "ORDER BY created_at DESC, id DESC LIMIT 1", (key, *args))
         return _readable(rows[0][0]) if rows else None
 
     def history(self, document_sha256: str, limit: int, offset: int, owner: str | None = None) -> HistoryPage:
