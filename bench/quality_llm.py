@@ -5,20 +5,11 @@ from __future__ import annotations
 
 import time
 
+from data import CREDIT
+from fit import kappa
 from labels import load_set
 
 TARGETS = {"gap_precision": 0.85, "gap_recall": 0.80, "kappa": 0.65, "stage_mae": 0.12}
-
-
-def kappa(truth: list[bool], pred: list[bool]) -> float:
-    """Cohen's kappa for two binary raters."""
-    n = len(truth)
-    if n == 0:
-        return 0.0
-    agree = sum(t == p for t, p in zip(truth, pred)) / n
-    pt, pp = sum(truth) / n, sum(pred) / n
-    chance = pt * pp + (1 - pt) * (1 - pp)
-    return 1.0 if chance == 1 else (agree - chance) / (1 - chance)
 
 
 def gap_figures(truth: list[bool], pred: list[bool]) -> dict:
@@ -29,9 +20,6 @@ def gap_figures(truth: list[bool], pred: list[bool]) -> dict:
     precision = tp / max(1, sum(pred_gap))
     recall = tp / max(1, sum(true_gap))
     return {"gap_precision": precision, "gap_recall": recall, "kappa": kappa(truth, pred)}
-
-
-CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0, "not_applicable": 0.0}
 
 
 def stage_score(items, status_of) -> float:

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from app.check.paths import matches
 from app.cli import _parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,31 +70,8 @@ def in_repo(path: str) -> bool:
     """A file or folder of the repository; a glob that matches at least one of its files."""
     path = path.rstrip("/")
     if any(c in path for c in "*?["):
-        regex = glob_regex(path)
-        return any(regex.fullmatch(f) for f in repo_files())
+        return any(matches(f, (path,)) for f in repo_files())
     return path in repo_files() or path in repo_dirs()
-
-
-def glob_regex(pattern: str) -> re.Pattern:
-    """A shell glob as a regex over repository paths: * and ? within a folder, ** across folders."""
-    out, k = [], 0
-    while k < len(pattern):
-        if pattern.startswith("**/", k):
-            out.append("(?:.*/)?")
-            k += 3
-        elif pattern.startswith("**", k):
-            out.append(".*")
-            k += 2
-        elif pattern[k] == "*":
-            out.append("[^/]*")
-            k += 1
-        elif pattern[k] == "?":
-            out.append("[^/]")
-            k += 1
-        else:
-            out.append(re.escape(pattern[k]))
-            k += 1
-    return re.compile("".join(out))
 
 
 # ---- shell blocks

@@ -119,8 +119,7 @@ def pair_rows(examples: list[Example], seed: int = 7):
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(ym), np.concatenate(ws)
 
 
-def fit_linear(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, C: float = 1.0,
-               multi: bool = False) -> Linear:
+def fit_linear(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, C: float = 1.0) -> Linear:
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=C, max_iter=2000)
     model.fit((x - mean) / std, y, sample_weight=w)
@@ -135,14 +134,10 @@ def item_rows(ex: Example, model: ScorerModel, priors: dict[str, float]) -> np.n
         mention = model.mention.probability(x).reshape(p.shape)
     else:
         support = mention = np.zeros(p.shape)
-    prior = np.array([priors.get(i.id, 0.0) for i in model_items(ex)])
+    prior = np.array([priors.get(i.id, 0.0) for i in ex.items])
     feats, best = item_features(_subset(p, ex.columns), support[:, ex.columns], mention[:, ex.columns], prior,
                                 stage_of(ex.items))
     return feats, best, support[:, ex.columns]
-
-
-def model_items(ex: Example):
-    return ex.items
 
 
 def _subset(p: Passages, columns: np.ndarray) -> Passages:

@@ -23,7 +23,7 @@ import numpy as np
 
 from app.document.parse import Document
 from app.knowledge.rubric import Item
-from app.scoring.passages import CUES, PAIR_FEATURES, Passages, unique_windows
+from app.scoring.passages import CUES, PAIR_FEATURES, Passages
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 STAGE_GROUPS = ("problem", "metrics", "architecture", "data", "features", "modeling", "serving",
@@ -32,7 +32,6 @@ ITEM_FEATURES = ("p1", "p2", "p3", "m1", "n_support", "best_subst", "best_kw", "
                  "prior", "rich", "n_03", "n_07", "mass", "m_count",
                  *(f"in_{g}" for g in STAGE_GROUPS), *(f"p3_{g}" for g in STAGE_GROUPS))
 RICH_AT = 0.5  # a window supports some item at least this much: it is about the design's ML
-STATUSES = ("missing", "partial", "covered")
 
 
 @dataclass(frozen=True)
@@ -224,6 +223,3 @@ class LocalScorer:
             verdicts.append(Verdict(item.id, p, credit, status, windows,
                                     dict(zip(ITEM_FEATURES, map(float, feats[j])))))
         return verdicts
-
-
-__all__ = ["LocalScorer", "ScorerModel", "Verdict", "WEIGHTS_FILE", "ITEM_FEATURES", "unique_windows"]
