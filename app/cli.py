@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from app.check.command import add_arguments as add_check_arguments
-from app.document.formats import format_for_name
+from app.document.formats import FORMATS, format_for_name
 from app.errors import DesignReviewError, UserError
 
 
@@ -18,11 +18,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     ing = sub.add_parser("ingest", help="embed corpus/ into the Chroma store")
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
-    rev = sub.add_parser("review", help="review one design document ('-' reads standard input)")
+    rev = sub.add_parser("review", help="review one design: markdown, text, Word (.docx), PDF or HTML "
+                                        "('-' reads standard input)")
     rev.add_argument("path")
     rev.add_argument("--format", choices=["text", "json", "markdown"], default="text")
-    rev.add_argument("--doc-format", choices=["markdown", "text"], default=None,
-                     help="how to read the document (default: by file extension)")
+    rev.add_argument("--doc-format", choices=list(FORMATS), default=None,
+                     help="how to read the document (default: by file extension; a PDF or Word file's own "
+                          "bytes always decide)")
     rev.add_argument("--title", default=None)
     rev.add_argument("--backend", choices=["auto", "local", "llm"], default=None,
                      help="scorer: local, llm, or auto (the LLM scorer when OPENAI_API_KEY is set; default)")

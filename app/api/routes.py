@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.routing import Match
 
 from app.api.setup import ServiceDep
+from app.document.formats import format_for_name, format_for_type
 from app.review.model import Review
 from app.review.service import ReviewRequest as ServiceRequest
 from app.review.reviewer import Reviewer
@@ -20,9 +23,10 @@ class ReviewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document: str = Field(description="the design document, markdown or plain text (UTF-8, no NUL)",
+    document: str = Field(description="the design document: markdown, plain text or HTML (UTF-8, no NUL); "
+                                      "a Word or PDF file goes as multipart/form-data",
                           json_schema_extra={"pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"})
-    format: Literal["markdown", "text"] = "markdown"
+    format: Literal["markdown", "text", "html"] = "markdown"
     title: str | None = Field(default=None, max_length=300)
     backend: Literal["auto", "local", "llm"] | None = Field(
         default=None, description="scorer: local, llm, or auto (the LLM scorer when configured); default auto")
@@ -51,9 +55,48 @@ def get_reviewer(request: Request) -> Reviewer:
 ReviewerDep = Annotated[Reviewer, Depends(get_reviewer)]
 
 
-@router.post("/v1/reviews", response_model=Review, tags=["reviews"])
+class MultipartRoute(APIRoute):
+    """A route that only takes multipart/form-data bodies: the same path's JSON route takes the rest."""
+
+    def matches(self, scope) -> tuple[Match, dict]:
+        match, child = super().matches(scope)
+        kind = dict(scope.get("headers") or ()).get(b"content-type", b"").split(b";")[0].strip().lower()
+        return (match, child) if kind == b"multipart/form-data" else (Match.NONE, {})
+
+
+UPLOAD_SCHEMA = {
+    "type": "object", "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": (
+            "the design as a file: .docx, .pdf, .html/.htm, .md or .txt; its format comes from its bytes "
+            "(a PDF or Word file whatever its name), else its content type, else its name")},
+        "title": {"type": "string", "maxLength": 300},
+        "backend": {"type": "string", "enum": ["auto", "local", "llm"]}}}
+BOTH_BODIES = {"requestBody": {"content": {"multipart/form-data": {"schema": UPLOAD_SCHEMA}}}}
+
+
+async def upload_review(service: ServiceDep, request: Request, file: UploadFile = File(...),
+                        title: str | None = Form(default=None, max_length=300),
+                        backend: Literal["auto", "local", "llm"] | None = Form(default=None)) -> Response:
+    """Review a design sent as a file (multipart/form-data): Word, PDF, HTML, markdown or text."""
+    claimed = format_for_type(file.content_type) or format_for_name(file.filename or "")
+    data = await file.read()
+    answer = await service.review(ServiceRequest(
+        document=data, title=title, format=claimed or "markdown", backend=backend,
+        caller=getattr(request.state, "key_id", None), owner=owner_of(request, service)))
+    return Response(answer.body, media_type="application/json")
+
+
+router.add_api_route("/v1/reviews", upload_review, methods=["POST"], response_model=Review, tags=["reviews"],
+                     include_in_schema=False, route_class_override=MultipartRoute)
+
+
+@router.post("/v1/reviews", response_model=Review, tags=["reviews"], openapi_extra=BOTH_BODIES)
 async def create_review(body: ReviewRequest, service: ServiceDep, request: Request) -> Response:
-    """Review a design document, store the review, and return it (from the store when it has one)."""
+    """Review a design document, store the review, and return it (from the store when it has one).
+
+    JSON carries the text; multipart/form-data carries a file (`file`, and optional `title` and
+    `backend`): a Word (.docx), PDF or HTML file, or markdown or text."""
     caller = getattr(request.state, "key_id", None)  # with API keys, each key has its share of the slots
     answer = await service.review(ServiceRequest(document=body.document, title=body.title,
                                                  format=body.format, backend=body.backend, caller=caller,

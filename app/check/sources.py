@@ -129,9 +129,12 @@ class ServerSource:
         self.info = ToolInfo("unknown", "server", self.rubric.version, str(body.get("corpus_version")),
                              "unknown", self.url)
 
-    def _call(self, method: str, path: str, payload: dict | None = None) -> dict:
+    def _call(self, method: str, path: str, payload: dict | None = None, files: dict | None = None) -> dict:
         try:
-            response = self.client.request(method, f"{self.url}{path}", json=payload)
+            if files is not None:  # multipart/form-data: a Word, PDF or HTML file, converted by the API
+                response = self.client.request(method, f"{self.url}{path}", data=payload, files=files)
+            else:
+                response = self.client.request(method, f"{self.url}{path}", json=payload)
         except httpx.HTTPError as exc:
             raise DependencyError(f"cannot reach the design-reviewer API at {self.url}: {exc}") from exc
         if payload is not None and response.status_code in self.REFUSED:
@@ -145,13 +148,19 @@ class ServerSource:
             raise DependencyError(f"{method} {self.url}{path} did not answer with JSON") from None
 
     def review(self, data: bytes | str, fmt: str, topics_on: frozenset[str]) -> Review:
+        from app.document.formats import FILE_FORMATS, MEDIA_TYPES
         from app.document.parse import decode_document
 
-        text = decode_document(data)  # refuse what is not text before it travels
-        payload = {"document": text, "format": fmt, "title": None}
-        if self.backend:
-            payload["backend"] = self.backend
-        body = self._call("POST", "/v1/reviews", payload)
+        if fmt in FILE_FORMATS and isinstance(data, bytes):  # the API converts it, as it does for any client
+            payload = {"backend": self.backend} if self.backend else {}
+            body = self._call("POST", "/v1/reviews", payload,
+                              files={"file": (f"design.{fmt}", data, MEDIA_TYPES[fmt])})
+        else:
+            text = decode_document(data)  # refuse what is not text before it travels
+            payload = {"document": text, "format": fmt, "title": None}
+            if self.backend:
+                payload["backend"] = self.backend
+            body = self._call("POST", "/v1/reviews", payload)
         try:
             review = Review.model_validate(body)
         except ValidationError as exc:

@@ -17,6 +17,9 @@ class Evidence(BaseModel):
     start_line: int = Field(ge=1)
     end_line: int = Field(ge=1)
     quote: str
+    source_location: str | None = Field(default=None, description=(
+        "for a Word, PDF or HTML file: where these lines are in it (page and line; heading path and "
+        "paragraph)"))
 
 
 class Guidance(BaseModel):
@@ -51,6 +54,7 @@ class Gap(BaseModel):
     start_line: int | None = None
     confidence: float | None = Field(default=None, ge=0, le=1, description=(
         "how sure the scorer is that the item is not covered; absent in older reviews"))
+    source_location: str | None = Field(default=None, description="start_line's place in a converted file")
 
 
 class StageResult(BaseModel):
@@ -88,6 +92,8 @@ class DocumentInfo(BaseModel):
     title: str
     words: int
     lines: int
+    source_format: str | None = Field(default=None, description=(
+        "docx, pdf or html when the design came as a file: lines count in its converted markdown"))
 
 
 class Overall(BaseModel):

@@ -49,7 +49,7 @@ def render_text(review: Review, max_gaps: int = MAX_GAPS) -> str:
         out += ["", "PITFALLS"]
         for p in review.pitfalls:
             lines = ", ".join(f"{e.start_line}" + (f"-{e.end_line}" if e.end_line != e.start_line else "")
-                              for e in p.evidence)
+                              + (f" = {e.source_location}" if e.source_location else "") for e in p.evidence)
             out.append(f"  [{p.severity}] {p.title} (line {lines})")
             out += [f"      > {e.quote}" for e in p.evidence[:2]]
             out.append(f"      why: {_first_sentence(p.why)}")
@@ -57,7 +57,7 @@ def render_text(review: Review, max_gaps: int = MAX_GAPS) -> str:
     gaps = _sorted_gaps(review)
     out += ["", f"GAPS ({len(gaps)})"]
     for g in gaps[:max_gaps]:
-        where = f" [belongs near line {g.start_line}: {g.section}]" if g.start_line else ""
+        where = f" [belongs near line {g.start_line}{_in_file(g)}: {g.section}]" if g.start_line else ""
         out.append(f"  [{g.severity}] {g.item} ({g.status}): {g.title}{where}")
         out.append(f"      why: {_first_sentence(g.why)}")
         out += [f"      ? {q}" for q in g.questions[:2]]
@@ -87,7 +87,8 @@ def render_markdown(review: Review, max_gaps: int = MAX_GAPS) -> str:
     if review.pitfalls:
         out += ["", "## Pitfalls", ""]
         for p in review.pitfalls:
-            lines = ", ".join(f"L{e.start_line}" for e in p.evidence)
+            lines = ", ".join(f"L{e.start_line}" + (f" ({html_safe(e.source_location)})" if e.source_location else "")
+                              for e in p.evidence)
             out.append(f"- **{p.title}** ({p.severity}, {lines}): {p.why}")
             out += [f"  > {html_safe(e.quote)}" for e in p.evidence[:1]]
     gaps = _sorted_gaps(review)
@@ -105,3 +106,8 @@ def render_markdown(review: Review, max_gaps: int = MAX_GAPS) -> str:
     out.append(f"_Reviewed by design-reviewer {r.version} ({r.backend}), rubric {r.rubric_version}, "
                f"corpus {r.corpus_version}._")
     return "\n".join(out) + "\n"
+
+
+def _in_file(gap) -> str:
+    """Where a converted file's line is in the file itself (a PDF's page and line), when known."""
+    return f" = {gap.source_location}" if gap.source_location else ""

@@ -17,11 +17,14 @@ import time
 import uuid
 from datetime import datetime, timezone
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from app import __version__
 from app.config import Settings
+from app.document.convert import CONVERTER_VERSION, Converted, Limits, convert_file
+from app.document.formats import FILE_FORMATS, file_format
+from app.document.locations import place_locations
 from app.document.parse import check_limits, decode_document
 from app.errors import DocumentTooLarge, Refused
 from app.review.metrics import Metrics
@@ -52,16 +55,19 @@ class ReviewRequest:
 
     document: str | bytes
     title: str | None = None
-    format: str = "markdown"
+    format: str = "markdown"  # what the door was told; a file's own bytes decide (formats.file_format)
     topics: frozenset[str] = frozenset()
     backend: str | None = None
     fresh: bool = False  # neither a stored review nor cached LLM answers: review it again
     caller: str | None = None  # who asks (an API key's id, "slack"): at most half of the slots
     owner: str = ""  # who may read the stored review back ("" anyone): an API key's id
+    file_sha256: str = ""  # set by the service for a converted file: its locations come from these bytes
 
     def options(self) -> dict:
         """The request's part of the stored-review key."""
         options: dict = {"format": self.format, "title": self.title}
+        if self.file_sha256:  # the review's locations come from the file and its converter
+            options.update(file_sha256=self.file_sha256, converter=CONVERTER_VERSION)
         if self.topics:
             options["topics"] = sorted(self.topics)
         return options
@@ -115,6 +121,22 @@ class ReviewService:
             self.start()
         return self._store  # type: ignore[return-value]
 
+    async def read(self, request: ReviewRequest) -> tuple[str, ReviewRequest, Converted | None]:
+        """The text to review within the limits, the request as it will be reviewed, and for a
+        Word, PDF or HTML file its conversion (bounded in time and memory: convert.py)."""
+        fmt = file_format(request.document, request.format)
+        if fmt not in FILE_FORMATS:
+            text = decode_document(request.document)
+            check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
+            return text, replace(request, format=fmt), None
+        data = request.document if isinstance(request.document, bytes) else request.document.encode("utf-8")
+        limits = Limits(max_text_bytes=self.settings.max_document_bytes)
+        converted = await asyncio.to_thread(convert_file, data, fmt, limits)
+        check_limits(converted.text, self.settings.max_document_bytes, self.settings.max_document_lines)
+        request = replace(request, format=fmt, title=request.title or converted.title or None,
+                          file_sha256=converted.sha256)
+        return converted.text, request, converted
+
     def key_for(self, reviewer: Reviewer, text: str, request: ReviewRequest) -> str:
         """The stored-review key: document, request options, rubric/corpus/reviewer versions and
         the backend the request resolves to."""
@@ -133,8 +155,7 @@ class ReviewService:
         model. Refused (503 + Retry-After) when the review slots are full or the review overruns.
         """
         started = time.perf_counter()
-        text = decode_document(request.document)  # a document over the limits waits for nothing
-        check_limits(text, self.settings.max_document_bytes, self.settings.max_document_lines)
+        text, request, converted = await self.read(request)  # over the limits: waits for nothing
         # A stored review is the common answer and costs ~1 ms: no hop to a worker thread for
         # what is quick (a loaded reviewer, the key of a document of normal size).
         source = self.source
@@ -162,8 +183,11 @@ class ReviewService:
 
         def work() -> tuple[Review, bytes]:
             try:
-                review = reviewer.review(text, title=request.title, fmt=request.format, topics=request.topics,
-                                         backend=request.backend, fresh=request.fresh, stop=stop.is_set)
+                review = reviewer.review(text, title=request.title, fmt="markdown" if converted else request.format,
+                                         topics=request.topics, backend=request.backend, fresh=request.fresh,
+                                         stop=stop.is_set)
+                if converted is not None:  # each line reference also says where it is in the file
+                    review = place_locations(review, converted)
             finally:  # the caller's share is back when the work ends, not when a reply times out
                 self._shares.give_back(request.caller)
             self._lines.remember(lines)

@@ -105,13 +105,16 @@ def _gap_text(gap: Gap) -> str:
     where = ""
     if gap.start_line:
         where = f" · belongs near line {gap.start_line} ({escape(clip(gap.section or '', 80))})"
+        if gap.source_location:
+            where += f", in the file: {escape(clip(gap.source_location, 120))}"
     lines = [f"{_SEVERITY_EMOJI[gap.severity]} *{escape(gap.title)}* — {gap.severity}, {gap.status} "
              f"(`{escape(gap.item)}`){where}", escape(clip(gap.why, 500))]
     return "\n".join(lines + _questions(gap.questions))
 
 
 def _pitfall_text(pitfall: PitfallFinding) -> str:
-    where = ", ".join(f"L{e.start_line}" for e in pitfall.evidence[:5])
+    where = ", ".join(f"L{e.start_line}" + (f" ({escape(clip(e.source_location, 80))})" if e.source_location else "")
+                      for e in pitfall.evidence[:5])
     lines = [f":warning: *{escape(pitfall.title)}* — {pitfall.severity} ({where})"]
     lines += [f"> _{escape(clip(e.quote, 300))}_" for e in pitfall.evidence[:1]]
     lines.append(escape(clip(pitfall.why, 500)))

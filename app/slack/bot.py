@@ -17,7 +17,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.config import Settings
-from app.document.formats import document_format
+from app.document.convert import Limits
+from app.document.formats import FILE_FORMATS, document_format
 from app.errors import DependencyError, DocumentTooLarge, Refused, UserError
 from app.review.render import render_markdown
 from app.review.model import Review
@@ -37,9 +38,11 @@ HELP = (
     "and answers with a score per stage, the top gaps with follow-up questions, the pitfalls found and "
     "the full report as a file.\n"
     f"• `{COMMAND} <design text>`: review the pasted design (markdown or plain text)\n"
-    f"• `{COMMAND} <link>`: review a Slack file (its link) or a raw text/markdown URL on an allowed host\n"
+    f"• `{COMMAND} <link>`: review a Slack file (its link: markdown, text, .docx, .pdf or .html) or a raw "
+    "text/markdown URL on an allowed host\n"
     f"• `{COMMAND} help`: this message\n"
-    "• Mention me in a message or thread with a `.md` or `.txt` file attached, or in reply to one, "
+    "• Mention me in a message or thread with a design attached (`.md`, `.txt`, Word `.docx`, `.pdf` or "
+    "`.html`: a Google Docs or Confluence export works), or in reply to one, or send it to me directly, "
     "and I answer in the thread."
 )
 
@@ -171,7 +174,8 @@ class SlackBot:
             if is_text_file(f) or f.get("file_access") == "check_file_info":
                 return f["id"]
         names = ", ".join(f.get("name") or f.get("id", "?") for f in files)
-        raise UserError(f"I review markdown (`.md`) or text (`.txt`) files; this message has {names}.")
+        raise UserError(f"I review markdown (`.md`), text (`.txt`), Word (`.docx`), PDF or HTML files; "
+                        f"this message has {names}.")
 
     # ---- fetching and reviewing
 
@@ -180,8 +184,9 @@ class SlackBot:
         if source.kind == "slack_file":
             return await self.slack_file(source.value, channel)
         if source.kind == "url":
-            data = await download(source.value, self.settings.max_document_bytes, public_only=True)
-            return Design(data, document_format(name_of(source.value)))
+            fmt = document_format(name_of(source.value))
+            data = await download(source.value, self.file_limit(fmt), public_only=True)
+            return Design(data, fmt)
         return Design(source.value, "markdown")
 
     async def slack_file(self, file_id: str, channel: str) -> Design:
@@ -199,15 +204,22 @@ class SlackBot:
             raise UserError(f"I only review a Slack file shared in this conversation; share "
                             f"`{file.get('name') or file_id}` here first.")
         if not is_text_file(file):
-            raise UserError(f"I review markdown (`.md`) or text (`.txt`) files; `{file.get('name')}` is neither.")
-        if (file.get("size") or 0) > self.settings.max_document_bytes:
-            raise DocumentTooLarge(f"the file is {file['size']} bytes; the limit is "
-                                   f"{self.settings.max_document_bytes} bytes")
+            raise UserError(f"I review markdown (`.md`), text (`.txt`), Word (`.docx`), PDF or HTML files; "
+                            f"`{file.get('name')}` is none of them.")
+        fmt = document_format(file.get("name") or "", file.get("mimetype"))
+        limit = self.file_limit(fmt)
+        if (file.get("size") or 0) > limit:
+            raise DocumentTooLarge(f"the file is {file['size']} bytes; the limit is {limit} bytes")
         url = file.get("url_private_download") or file.get("url_private") or ""
         if not self._is_slack_url(url):
             raise UserError(f"the Slack file {file_id} has no download link on Slack's hosts")
-        data = await download(url, self.settings.max_document_bytes, {"Authorization": f"Bearer {self.token}"})
-        return Design(data, document_format(file.get("name") or "", file.get("mimetype")))
+        data = await download(url, limit, {"Authorization": f"Bearer {self.token}"})
+        return Design(data, fmt)  # the service reads a Word or PDF file by its bytes, whatever its name
+
+    def file_limit(self, fmt: str) -> int:
+        """A Word or PDF file is larger than its text: the converter's file limit; the text's otherwise."""
+        return max(self.settings.max_document_bytes, Limits().max_file_bytes) if fmt in FILE_FORMATS \
+            else self.settings.max_document_bytes
 
     def _is_slack_url(self, url: str) -> bool:
         """Slack's own hosts, or the configured Web API's host (a stand-in in tests)."""

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.document.formats import format_for_type, is_document_name
+from app.document.formats import FORMATS, format_for_type, is_document_name
 from app.errors import DocumentTooLarge, UserError
 
 SourceKind = Literal["help", "text", "slack_file", "url"]
-TEXT_FILETYPES = {"markdown", "text"}
+READ_FILETYPES = {"markdown", "text", "docx", "pdf", "html"}  # Slack's filetype names of what we read
 _LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
 # A Slack file's permalink (https://team.slack.com/files/U123/F456/name.md) or private URL
 # (https://files.slack.com/files-pri/T123-F456/name.md).
@@ -130,10 +130,10 @@ def refusal(source: Source, allowed: list[str]) -> str | None:
 
 
 def is_text_file(file: dict) -> bool:
-    """Whether a Slack file object is markdown or plain text."""
+    """Whether a Slack file object is a design the reviewer reads: markdown, text, Word, PDF or HTML."""
     name = file.get("name") or file.get("title") or ""
-    return (file.get("filetype") in TEXT_FILETYPES or is_document_name(name)
-            or format_for_type(file.get("mimetype")) is not None)
+    return (file.get("filetype") in READ_FILETYPES or is_document_name(name)
+            or format_for_type(file.get("mimetype")) in FORMATS)
 
 
 def name_of(url: str) -> str:

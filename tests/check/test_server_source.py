@@ -29,3 +29,20 @@ def test_server_source_sends_the_key_and_parses_reviews(server_url, source):
     assert json.loads(seen[-1].content) == {"document": text, "format": "markdown", "title": None}
     with pytest.raises(UserError, match="empty"):
         remote.review(b"   \n", "markdown", frozenset())
+
+
+def test_server_source_sends_a_word_file_as_multipart(server_url, source):
+    """A .docx travels as the file it is and the API converts it: the same review as in process."""
+    from pathlib import Path
+
+    data = (Path(__file__).resolve().parents[2] / "examples" / "recsys_design.docx").read_bytes()
+    seen = []
+    client = httpx.Client(timeout=60, event_hooks={"request": [seen.append]})
+    remote = ServerSource(server_url, "s3cret", client=client)
+    review = remote.review(data, "docx", frozenset())
+    assert seen[-1].headers["content-type"].startswith("multipart/form-data")
+    local = source.review(data, "docx", frozenset())
+    assert [(s.id, s.score) for s in review.stages] == [(s.id, s.score) for s in local.stages]
+    assert review.document.sha256 == local.document.sha256
+    with pytest.raises(UserError, match="PDF|pdf"):
+        remote.review(b"not a pdf at all", "pdf", frozenset())
