@@ -40,9 +40,10 @@ def workflow_command(level: str, message: str, file: str | None = None, line: in
 
 
 def _annotation_text(f: Finding) -> str:
-    ask = f" Ask: {f.questions[0]}" if f.questions else ""
+    """One short sentence and the first question: the title names the finding already."""
+    ask = f" Ask: {' '.join(f.questions[0].split())}" if f.questions else ""
     state = " (fails the check)" if f.failing else ""
-    return f.one_line + ask + state
+    return f.sentence + ask + state
 
 
 def _github_document(d: DocumentResult) -> list[str]:

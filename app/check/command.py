@@ -67,6 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-outside-repo", action="store_true",
                         help="also review documents that resolve outside the git repository (symlinks, "
                              "absolute paths, include globs); refused by default")
+    parser.add_argument("--github-comment", action="store_true",
+                        help="post the short view as one pull-request comment, edited in place on the next "
+                             "run (GITHUB_TOKEN with pull-requests: write; never fails the check)")
+    parser.add_argument("--gitlab-note", action="store_true",
+                        help="post the short view as one merge-request note, edited in place on the next run "
+                             "(DESIGN_REVIEW_GITLAB_TOKEN or GITLAB_TOKEN; never fails the check)")
     parser.add_argument("--no-exit", action="store_true",
                         help="exit 0 whatever the findings (report only); a usage error still exits 2")
     parser.add_argument("--backend", choices=["auto", "local", "llm"], default=None,
@@ -129,6 +135,24 @@ def _refuse(args: argparse.Namespace, message: str, stdout) -> int:
     return 0 if args.no_exit else 2
 
 
+def _publish(args: argparse.Namespace, report, environ) -> None:
+    """Post or edit the pull-request comment and the merge-request note; a problem is one log line."""
+    from app.check.comment import render_comment
+    from app.check.forges import CommentSkipped, github_thread, gitlab_thread, post_comment
+
+    for wanted, thread_for, what in ((args.github_comment, github_thread, "pull-request comment"),
+                                     (args.gitlab_note, gitlab_thread, "merge-request note")):
+        if not wanted:
+            continue
+        try:
+            thread = thread_for(environ)
+            done = post_comment(thread, render_comment(report))
+        except CommentSkipped as exc:
+            print(f"design-review: no {what} posted: {exc}", file=sys.stderr)
+            continue
+        print(f"design-review: {done} the {what} on {thread.name}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace, stdout=None, environ=None) -> int:
     """Run a check from parsed arguments; 0 pass, 1 fail, 2 error (0 always with --no-exit)."""
     from app.check.formats import emit
@@ -136,6 +160,7 @@ def run(args: argparse.Namespace, stdout=None, environ=None) -> int:
     from app.check.runner import run_check
 
     stdout = stdout or sys.stdout
+    environ = os.environ if environ is None else environ
     cwd = Path.cwd()
     try:
         plan, policy, source, baseline = _prepare(args, cwd)
@@ -150,7 +175,7 @@ def run(args: argparse.Namespace, stdout=None, environ=None) -> int:
 
         reading = Reading(cwd, get_settings().max_document_bytes, args.allow_outside_repo)
         report = run_check(args.paths, source, policy, cwd, baseline, reading)
-        emit(report, plan, stdout, os.environ if environ is None else environ)
+        emit(report, plan, stdout, environ)
     except DesignReviewError as exc:
         return _refuse(args, str(exc), stdout)
     except Exception:  # a bug must not pass a check
@@ -160,4 +185,5 @@ def run(args: argparse.Namespace, stdout=None, environ=None) -> int:
         print(f"design-review check {outcome(report)}: {counts(report)}", file=sys.stderr)
     for d in report.errors:
         print(f"design-review: {d.path} could not be reviewed: {d.error}", file=sys.stderr)
+    _publish(args, report, environ)
     return 0 if args.no_exit else report.exit_code

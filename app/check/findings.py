@@ -8,15 +8,27 @@ fail at or above `fail_on`; with a baseline, only findings the earlier version l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
+from typing import Mapping
 
 from app.check.policy import Policy
+from app.check.sections import Section
 from app.check.waivers import Waiver, WaiverProblem, find_waiver
 from app.review.model import SEVERITY_RANK, Gap, ItemResult, Review
 from app.review.rules import severity, verdict
 from app.knowledge.rubric import Rubric
 
 THRESHOLD = "threshold"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z])")
+_BRIEF_MAX = 240
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a paragraph, whitespace folded and cut at a readable length."""
+    folded = " ".join(text.split())
+    head = _SENTENCE_END.split(folded, maxsplit=1)[0]
+    return head if len(head) <= _BRIEF_MAX else head[: _BRIEF_MAX - 1].rstrip() + "…"
 
 
 @dataclass
@@ -33,6 +45,7 @@ class Finding:
     subject: str = ""  # the rubric id a waiver must name (the item, pitfall or stage)
     locations: list[tuple[int, int]] = field(default_factory=lambda: [(1, 1)])
     questions: tuple[str, ...] = ()
+    brief: str = ""  # one short sentence, for annotations and the pull-request comment
     waiver: Waiver | None = None
     baseline_state: str | None = None  # new | unchanged, with a baseline
     failing: bool = False
@@ -45,6 +58,11 @@ class Finding:
     def one_line(self) -> str:
         """The message with its whitespace folded, for one-line outputs."""
         return " ".join(self.message.split())
+
+    @property
+    def sentence(self) -> str:
+        """One short sentence: what a reviewer reads first."""
+        return self.brief or first_sentence(self.message)
 
     @property
     def end_line(self) -> int:
@@ -94,6 +112,7 @@ class DocumentResult:
     waivers: list[Waiver] = field(default_factory=list)
     baseline: str | None = None  # compared | new, with a baseline
     baseline_score: float | None = None
+    fixed: list[str] = field(default_factory=list)  # keys of the baseline's findings now gone
 
     @property
     def failing(self) -> list[Finding]:
@@ -168,31 +187,38 @@ def _severity(gap: Gap, rubric: Rubric, policy: Policy) -> str:
     return severity(replace(item, weight=policy.weights[gap.item]), rubric.group(item.group), gap.status)
 
 
-def _gap_findings(review: Review, rubric: Rubric, policy: Policy) -> list[Finding]:
+def _gap_findings(review: Review, rubric: Rubric, policy: Policy,
+                  sections: Mapping[str, Section]) -> list[Finding]:
+    """A finding per gap (at its cited lines, else its stage's section) and per pitfall (at its evidence)."""
     out = []
+    cited = {i.id: [(e.start_line, e.end_line) for e in i.evidence]
+             for items in _items_by_group(review, rubric).values() for i in items}
     for gap in review.gaps():
         group = rubric.item(gap.item).group
         if gap.item in policy.disabled or group in policy.disabled or group in policy.topics_off:
             continue
-        line = gap.start_line or 1
-        where = f" (belongs near line {line}: {gap.section})" if gap.section else ""
+        section = sections.get(group)
+        where = f" (belongs near line {section.line}: {section.title})" if section else ""
         out.append(Finding(
             key=f"gap:{gap.item}", rule=gap.item, kind="gap", severity=_severity(gap, rubric, policy),
             title=gap.title, message=f"{gap.title}: {gap.status}{where}. {gap.why}", group=group,
-            subject=gap.item, locations=[(line, line)], questions=tuple(gap.questions)))
+            subject=gap.item, locations=cited.get(gap.item) or _home(sections, group),
+            questions=tuple(gap.questions), brief=f"{gap.status}: {first_sentence(gap.why)}"))
     for pit in review.pitfalls:
         if pit.id in policy.disabled:
             continue
         spans = [(e.start_line, e.end_line) for e in pit.evidence] or [(1, 1)]
         out.append(Finding(key=f"pitfall:{pit.id}", rule=pit.id, kind="pitfall", severity=pit.severity,
                            title=pit.title, message=f"{pit.title}. {pit.why}", group="pitfalls",
-                           subject=pit.id, locations=spans, questions=tuple(pit.questions)))
+                           subject=pit.id, locations=spans, questions=tuple(pit.questions),
+                           brief=first_sentence(pit.why)))
     return out
 
 
-def _home(findings: list[Finding], group: str) -> list[tuple[int, int]]:
-    """Where a stage's threshold finding points: the section its gaps belong to, else line 1."""
-    return next(([f.locations[0]] for f in findings if f.kind == "gap" and f.group == group), [(1, 1)])
+def _home(sections: Mapping[str, Section], group: str) -> list[tuple[int, int]]:
+    """Where a finding about a stage or topic points: the line of its section, else line 1."""
+    section = sections.get(group)
+    return [(section.line, section.line)] if section else [(1, 1)]
 
 
 def _threshold(key: str, rule: str, title: str, message: str, group: str, subject: str = "",
@@ -202,7 +228,7 @@ def _threshold(key: str, rule: str, title: str, message: str, group: str, subjec
 
 
 def _threshold_findings(result: DocumentResult, review: Review, rubric: Rubric, policy: Policy,
-                        gaps: list[Finding]) -> list[Finding]:
+                        gaps: list[Finding], sections: Mapping[str, Section]) -> list[Finding]:
     """Findings for the overall score, stage minimums, required stages and required items."""
     out = []
     if result.score < policy.fail_under:
@@ -216,16 +242,17 @@ def _threshold_findings(result: DocumentResult, review: Review, rubric: Rubric, 
             out.append(_threshold(f"threshold:stage:{g.id}", "design-review/stage-minimum",
                                   f"{g.title}: score under the minimum",
                                   f"{g.title} scores {g.score:.2f}, under its minimum {g.minimum:.2f}",
-                                  g.id, g.id, _home(gaps, g.id)))
+                                  g.id, g.id, _home(sections, g.id)))
         if g.required and g.covered == 0:
             out.append(_threshold(f"threshold:required-stage:{g.id}", "design-review/required-stage",
                                   f"{g.title}: required stage is empty",
                                   f"{g.title} is required, but the design covers none of its items",
-                                  g.id, g.id, _home(gaps, g.id)))
-    return out + _required_items(review, rubric, policy, gaps)
+                                  g.id, g.id, _home(sections, g.id)))
+    return out + _required_items(review, rubric, policy, gaps, sections)
 
 
-def _required_items(review: Review, rubric: Rubric, policy: Policy, gaps: list[Finding]) -> list[Finding]:
+def _required_items(review: Review, rubric: Rubric, policy: Policy, gaps: list[Finding],
+                    sections: Mapping[str, Section]) -> list[Finding]:
     """A finding for each item the policy requires that the design does not cover."""
     out = []
     status = {i.id: i.status for items in _items_by_group(review, rubric).values() for i in items}
@@ -238,7 +265,8 @@ def _required_items(review: Review, rubric: Rubric, policy: Policy, gaps: list[F
                               f"Required: {item.title}",
                               f"{item.title} ({item_id}) is required by the repository's policy, but it is {seen}",
                               item.group, item_id,
-                              next((f.locations for f in gaps if f.rule == item_id), None), item.questions))
+                              next((f.locations for f in gaps if f.rule == item_id), None)
+                              or _home(sections, item.group), item.questions))
     return out
 
 
@@ -248,15 +276,17 @@ def _waiver_findings(problems: list[WaiverProblem]) -> list[Finding]:
             for p in problems]
 
 
-def evaluate(path: str, review: Review, rubric: Rubric, policy: Policy,
-             waivers: list[Waiver], problems: list[WaiverProblem]) -> DocumentResult:
-    """The document's findings under the policy; `settle` decides which of them fail."""
+def evaluate(path: str, review: Review, rubric: Rubric, policy: Policy, waivers: list[Waiver],
+             problems: list[WaiverProblem], sections: Mapping[str, Section] | None = None) -> DocumentResult:
+    """The document's findings under the policy, located with the design's sections; `settle`
+    decides which of them fail."""
     review = _without_topics(review, policy)
+    sections = sections or {}
     groups = _groups(review, rubric, policy, waivers)
     score, verdict = _overall(review, groups)
     result = DocumentResult(path, review, score=score, verdict=verdict, groups=groups, waivers=waivers)
-    gaps = _gap_findings(review, rubric, policy)
-    result.findings = gaps + _threshold_findings(result, review, rubric, policy, gaps) \
+    gaps = _gap_findings(review, rubric, policy, sections)
+    result.findings = gaps + _threshold_findings(result, review, rubric, policy, gaps, sections) \
         + _waiver_findings(problems)
     for f in result.findings:
         if f.subject:
@@ -282,6 +312,7 @@ def compare(result: DocumentResult, previous: Previous | None, policy: Policy) -
             f.baseline_state = "new"
         return
     result.baseline, result.baseline_score = "compared", previous.score
+    result.fixed = sorted(set(previous.severities) - {f.key for f in result.findings})
     for f in result.findings:
         old = previous.severities.get(f.key)
         f.baseline_state = "unchanged" if old and SEVERITY_RANK[old] >= SEVERITY_RANK[f.severity] else "new"

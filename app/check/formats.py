@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Mapping, TextIO
 
 from app.check.annotations import render_github, render_rdjsonl
+from app.check.comment import render_summary
 from app.check.findings import DocumentResult, Finding
 from app.check.junit import render_junit
 from app.check.reports import outcome, pretty_json, render_markdown, render_text
@@ -101,7 +102,7 @@ def plan_outputs(formats: list[str], outputs: list[str]) -> dict[str, Path | Non
 
 def emit(report: CheckReport, plan: Mapping[str, Path | None], stdout: TextIO,
          environ: Mapping[str, str]) -> None:
-    """Write every planned output; `github` also appends the markdown report to the job summary."""
+    """Write every planned output; `github` also appends the short view to the job summary."""
     for fmt, path in plan.items():
         text = FORMATS[fmt](report)
         if path is None:
@@ -116,6 +117,6 @@ def emit(report: CheckReport, plan: Mapping[str, Path | None], stdout: TextIO,
     if "github" in plan and summary:
         try:
             with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(render_markdown(report))
+                handle.write(render_summary(report))
         except OSError as exc:
             raise UserError(f"cannot append to $GITHUB_STEP_SUMMARY ({summary}): {exc.strerror or exc}") from exc

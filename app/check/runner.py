@@ -11,8 +11,11 @@ from app.check.baseline import Baseline
 from app.check.findings import DocumentResult, Previous, compare, evaluate, settle
 from app.check.paths import DocumentPath, collect_documents
 from app.check.policy import Policy
+from app.check.sections import locate_sections
 from app.check.sources import Source, ToolInfo
 from app.check.waivers import parse_waivers
+from app.document.convert import Limits, convert_file
+from app.document.formats import FILE_FORMATS, format_for_name
 from app.document.parse import decode_document
 from app.errors import DocumentTooLarge, UserError
 from app.knowledge.rubric import Rubric
@@ -61,10 +64,15 @@ class Checker:
 
     def judge(self, data: bytes, doc: DocumentPath) -> DocumentResult:
         """Review one document's bytes and evaluate the review; raises DesignReviewError."""
-        text = decode_document(data)
-        review = self.source.review(text, doc.fmt, self.policy.topics_on)
+        if doc.fmt in FILE_FORMATS:  # the review converts the file; waivers and sections read its markdown
+            review = self.source.review(data, doc.fmt, self.policy.topics_on)
+            text, fmt = convert_file(data, doc.fmt).text, "markdown"
+        else:
+            text, fmt = decode_document(data), doc.fmt
+            review = self.source.review(text, fmt, self.policy.topics_on)
         waivers, problems = parse_waivers(text, self._known)
-        return evaluate(doc.display, review, self.source.rubric, self.policy, waivers, problems)
+        sections = locate_sections(text, fmt, review, self.source.rubric)
+        return evaluate(doc.display, review, self.source.rubric, self.policy, waivers, problems, sections)
 
     def _review_old(self, data: bytes, doc: DocumentPath) -> Previous | None:
         try:
@@ -109,12 +117,14 @@ class Reading:
         info = real.stat()
         if not stat.S_ISREG(info.st_mode):
             raise UserError("not a regular file (a device, a pipe or a folder): nothing to review")
-        if info.st_size > self.max_bytes:
-            raise DocumentTooLarge(f"the file is {info.st_size} bytes; the limit is {self.max_bytes} bytes "
+        limit = max(self.max_bytes, Limits().max_file_bytes) if format_for_name(path.name) in FILE_FORMATS \
+            else self.max_bytes  # a Word or PDF file is larger than its text; its text is held to the limit
+        if info.st_size > limit:
+            raise DocumentTooLarge(f"the file is {info.st_size} bytes; the limit is {limit} bytes "
                                    "(DESIGN_REVIEW_MAX_DOCUMENT_BYTES)")
         with open(real, "rb") as handle:
-            data = handle.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
             raise DocumentTooLarge(f"the file grew past the {self.max_bytes}-byte limit while it was read")
         return data
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from app.check.comment import render_summary
 from app.check.findings import Previous, compare, settle
 from app.check.formats import FORMATS, render_json
 from app.check.policy import Policy
@@ -111,8 +112,8 @@ def test_cli_github_format_writes_the_annotations_the_check_in_process_renders(c
     assert commands == [line for line in FORMATS["github"](in_process).splitlines() if line.startswith("::")]
     assert all(line.startswith(("::error file=docs/design/weak.md,line=", "::warning file=docs/design/weak.md,",
                                 "::notice file=docs/design/weak.md,")) for line in commands)
-    outcome = {0: "passed", 1: "failed"}[in_process.exit_code]
-    assert summary.read_text().startswith(f"earlier step\n## Design review check: {outcome}")
+    appended = ("earlier step\n" + render_summary(in_process)).rsplit("<sub>", 1)[0]  # the footer names the config
+    assert summary.read_text().rsplit("<sub>", 1)[0] == appended  # appended after the earlier step
 
 
 def test_cli_unreviewable_documents_exit_2_and_are_reported(cli_env, repo, tmp_path, judge):

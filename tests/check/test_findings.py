@@ -17,7 +17,7 @@ from app.check.findings import Previous, compare, evaluate, settle
 from app.check.policy import Policy
 from app.review.model import SEVERITY_RANK
 
-from helpers import CHECK_FIXTURES, PITFALL, PITFALL_LINE
+from helpers import CHECK_FIXTURES, PITFALL, PITFALL_LINE, line_of
 
 PLACEHOLDER = "empty_headings.md"
 
@@ -92,8 +92,7 @@ def test_every_threshold_fails_with_a_finding_each(judge, source):
     assert messages[f"threshold:required-item:{uncovered}"].endswith(f"but it is {items[uncovered].status}")
     assert "not checked (its topic was not detected)" in messages[f"threshold:required-item:{unseen}"]
     stage_line = next(f.line for f in result.findings if f.key == "threshold:stage:metrics")
-    gap_lines = [f.line for f in result.findings if f.kind == "gap" and f.group == "metrics"]
-    assert stage_line == (gap_lines[0] if gap_lines else 1)  # where the stage's gaps belong
+    assert stage_line == line_of((CHECK_FIXTURES / "good.md").read_text(), "## Metrics")  # its section
 
 
 def test_disabled_stages_leave_the_score_and_weights_change_stage_scores(judge):
