@@ -29,7 +29,7 @@ WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 STAGE_GROUPS = ("problem", "metrics", "architecture", "data", "features", "modeling", "serving",
                 "deployment", "operations", "deep_dive")
 ITEM_FEATURES = ("p1", "p2", "p3", "m1", "n_support", "best_subst", "best_kw", "home", "named",
-                 "prior", "rich", "n_03", "n_07", "mass", "m_count",
+                 "prior", "rich", "n_03", "n_07", "mass", "m_count", "spec_subst", "spec_digits", "spec_decision",
                  *(f"in_{g}" for g in STAGE_GROUPS), *(f"p3_{g}" for g in STAGE_GROUPS))
 RICH_AT = 0.5  # a window supports some item at least this much: it is about the design's ML
 
@@ -162,6 +162,12 @@ def item_features(passages: Passages, support: np.ndarray, mention: np.ndarray,
     tokens = passages.cues[:, CUES.index("tokens")][:, None]
     rows[:, 13] = np.log1p(((s >= 0.5) * np.expm1(tokens * 5.0)).sum(axis=0)) / np.log(1000.0)
     rows[:, 14] = np.log1p((m >= 0.5).sum(axis=0)) / np.log(30.0)
+    # How specific what the design says about the item is: the substance, numbers and first-person
+    # decisions of the windows that support it, weighted by how much they do.
+    cues = passages.cues
+    for name, col in (("spec_subst", CUES.index("subst")), ("spec_digits", CUES.index("digits")),
+                      ("spec_decision", CUES.index("decision"))):
+        rows[:, ITEM_FEATURES.index(name)] = (s * cues[:, [col]]).max(axis=0)
     # Each stage reads its evidence on its own scale: the item's stage, and its best three there.
     k0 = ITEM_FEATURES.index("in_problem")
     rows[:, k0:k0 + len(STAGE_GROUPS)] = stages
