@@ -16,7 +16,7 @@ _ACCURACY = compile_cue(
     r"|\bmis-?classification rate|\bclassification error\b|\bhit rate \(correct|\bcorrect\s*/\s*all\b"
     r"|\b(?:share|fraction|proportion|percentage) of [^.;]{0,40}\bcorrect(?:ly)?\b"
     r"|\bpred\w*\s*==?\s*(?:y_?true|label|actual|had_\w+|is_\w+|y)\b"
-    r"|\bright\b[^.;]{0,30}\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?% (?:of \w+ )?right\b"
+    r"|\bright\b[^.;]{0,30}\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?% (?:of \w+ )?(?:right|correct)\b"
 )
 _ACCURACY_EXCUSED = compile_cue(
     r"\b(?:not|never|no longer|rather than|instead of|misleading|meaningless|useless|uninformative|"
@@ -24,7 +24,9 @@ _ACCURACY_EXCUSED = compile_cue(
     r"majority[- ]class|disabled|would|could|always|(?:approves|allows|passes|lets|flags|holds|predicts|calls) "
     r"(?:everything|nothing|no\b|every)|(?:flagging|alerting|holding) nothing|"
     r"all[- ]benign|never (?:alarm|alert|flag|hold)\w*|calls every|says nothing|"
-    r"a (?:model|filter|classifier|score|predictor|rule) that)\b|n't\b"
+    r"a (?:model|filter|classifier|score|predictor|rule) that|"
+    # the labels' quality, not the model's: annotators checked against a gold set
+    r"annotat\w*|labell?ers?|raters?|inter-?rater|gold (?:set|standard labels))\b|n't\b"
 )
 _ACCURACY_COMMIT = compile_cue(
     r"\b(?:headline|primary|main|key|north[- ]star|success|target|optimi[sz]\w*|report\w*|ship\w*|"
@@ -38,7 +40,9 @@ _RARE_STATED = compile_cue(
     r"\b(?:(?:are|is|very|quite|extremely) rare|rare (?:class\w*|positives?|events?|cases?|outcomes?|labels?)|"
     r"imbalanced|imbalance|skewed classes|minority class|needle|(?:1|one) (?:[\w-]+ ){0,2}in \d[\d,]{1,}|"
     r"\d+ in \d{3,}|base rate|positive rate)\b"
-    r"|(?<![\d.])(?:0?\.\d+|[0-4](?:\.\d+)?) ?(?:%|percent|per ?cent) (?:of|are|is)\b"
+    r"|(?<![\d.])(?:0?\.\d+|[0-4](?:\.\d+)?) ?(?:%|percent|per ?cent) (?:of|are|is|were|was|have|had)\b"
+    # a count of cases followed by its small share ("about 4,000 (0.02%)")
+    r"|\d[\d,]*\s*\(\s*(?:about |~|≈)?(?:0?\.\d+|[0-4](?:\.\d+)?)\s?%\s*\)"
     r"|\b(?:less than|under|below|fewer than) (?:0?\.\d+|[1-4](?:\.\d+)?) ?(?:%|percent)"
     r"|\b\d+ (?:in|per|out of) (?:every )?\d[\d,]{2,}\b"
 )

@@ -6,7 +6,7 @@ import re
 from typing import Callable, Iterable
 
 from app.document.parse import Document
-from app.scoring.pitfalls.cues import CORRECTION
+from app.scoring.pitfalls.cues import CORRECTION, REJECTS_PREVIOUS
 
 _BOX = re.compile(r"[\u2500-\u259f\u25b2-\u25c4\u2190-\u21ff]")
 _ASCII_BOX = re.compile(r"\+-{2,}|-{2,}\+|\|\s{2,}\||-{2,}>|<-{2,}")
@@ -74,3 +74,7 @@ class Context:
             if CORRECTION.search(t) and excuse.search(t):
                 return True
         return False
+
+    def rejected_next(self, k: int) -> bool:
+        """The next window in the same section rejects what this one states ("We dropped that: ...")."""
+        return any(REJECTS_PREVIOUS.search(self.texts[j]) for j in self.neighbours(k, 0, 1))

@@ -23,4 +23,13 @@ CORRECTION = compile_cue(
     r"\b(?:please|let's|let us|should|instead|rather|must|fix|we will change|change (?:it|this) to)\b")
 # A window that tells an earlier version of the design, not the one proposed.
 DRAFT = compile_cue(r"\b(?:first draft|the draft|initially|originally|earlier version|v1|v1's|used to|previously|"
-                   r"early prototype|went this way|at first we)\b")
+                   r"early prototype|went this way|at first we|"
+                   r"(?:an?|the|our) (?:earlier|previous|older|old) (?:draft|version|design|iteration|attempt|"
+                   r"approach|prototype|proposal)|(?:an?|the|our) (?:initial|first) (?:draft|attempt))\b")
+# A sentence that rejects the option the one before it stated ("We dropped that: ...", "This was abandoned").
+REJECTS_PREVIOUS = compile_cue(
+    r"^\W*(?:we|they|the team|reviewers?)\s+(?:\w+\s+)?(?:dropped|abandoned|rejected|discarded|reverted|removed|"
+    r"scrapped|threw out|moved away from)\s+(?:that|this|it|the idea)\b"
+    r"|^\W*(?:that|this|it)\s+(?:was|has been|got|is)\s+(?:since\s+)?"
+    r"(?:dropped|abandoned|rejected|discarded|reverted|scrapped)\b"
+)

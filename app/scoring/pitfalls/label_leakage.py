@@ -55,6 +55,27 @@ _OUTCOME_FIELD = compile_cue(
     r"support tickets?|dwell time of the (?:current|same)|chargebacks? (?:on|for) (?:the|this) "
     r"(?:transaction|purchase|order)|account_closed\w*|\w+_date is set)\b"
 )
+# records written by the process that handles the outcome once it is under way: a leaver's offboarding, a
+# churner's port-out, a defaulter's collections, a chargeback's dispute. They exist for (almost) only the
+# positive cases, and only after the outcome has begun.
+_OUTCOME_PROCESS = compile_cue(
+    r"\b(?:offboarding|exit interviews?|last working day|leaving date|resignation\w*|notice period|"
+    r"port[-_ ]?outs?|porting|cancell?ation requests?|disconnect(?:ion)? requests?|termination (?:requests?|notices?)|"
+    r"collections?[-_ ](?:agency|agencies|case|queue|status|stage|assigned|referral)\w*|(?:debt )?collectors?|"
+    r"debt recovery|charge-?offs?|charged off|repossess\w*|foreclos\w*|"
+    r"disputes?|disputed|dispute[-_]\w+)\b"
+)
+# a look-back window: the history before the prediction ("n_billing_disputes_90d", "in the last 12 months")
+_LOOKBACK = compile_cue(
+    r"_\d+\s?(?:d|w|m|y|h|days|weeks|months)\b|\b(?:in|over|during) the (?:last|past|previous|prior) \d+\b|"
+    r"\bprior\b|\bprevious\b|\bpast\b|\bearlier\b|\bhistor\w*|\bbefore\b"
+)
+# no end in time on the case itself: over the whole life of the loan, whether the account was ever ...
+_UNBOUNDED = compile_cue(
+    r"\bover the (?:whole |entire |full )?life(?:time)? of (?:the|this|each|its) \w+"
+    r"|\b(?:the|this|each) (?:account|loan|customer|order|policy|claim|card|line|subscriber|patient|employee|case|"
+    r"user|contract|member|device|ticket|application)s? (?:was|were|has|had|is|have) ever\b"
+)
 _KNOWN_AT_TIME = compile_cue(
     r"\b(?:known at|known (?:two|\d+) hours before|available at|available when|exists? when|as of|as it stood|"
     r"point[- ]in[- ]time|(?:only|solely) (?:to|for|as) (?:build|define|derive|create)?\s?(?:the )?label|"
@@ -75,7 +96,10 @@ _ENTITY_AGG = compile_cue(
 )
 _TABLE_NAME = compile_cue(r"\b(?:from|join)\s+[\w.]*$")
 _SQL = compile_cue(r"\bselect\b[^;]{0,400}\bfrom\b")
-_NOT_FEATURE = compile_cue(r"^\W*(?:output|label|target|prediction|eval\w*|metric\w*)\s*:|\b(?:counter-?metric|we watch|guardrail)")
+_NOT_FEATURE = compile_cue(
+    r"^\W*(?:output|label|target|prediction|eval\w*|metric\w*)\s*:|\b(?:counter-?metric|we watch|guardrail)"
+    # the model's life cycle (retraining, refreshes, archiving), not what a feature holds
+    r"|\b(?:re-?train\w*|re-?fit\w*|refresh\w* the model|archiv\w*)\b")
 
 
 _LEAK_KEYS = (
@@ -85,7 +109,9 @@ _LEAK_KEYS = (
     "certificate", "porting", "scan", "real driven", "actual", "toll", "exchanged", "at the door",
     "end-of-day", "occupancy reached", "gp letter", "follow-up", "support ticket", "dwell time", "chargeback",
     "once", "is set", "during", "post-", "subsequent", "eventual", "ultimately", "throughout", "course of",
-    "number", "count", "total", "sum", "logged", "recorded", "filed", "received")
+    "number", "count", "total", "sum", "logged", "recorded", "filed", "received", "offboard", "exit interview",
+    "last working", "leaving date", "resign", "notice", "port", "cancel", "disconnect", "terminat", "collect",
+    "recovery", "charge", "reposs", "foreclos", "disput", "life", "ever")
 
 
 # where outcomes are read on purpose: metrics, evaluation and monitoring are computed from what happened
@@ -100,17 +126,44 @@ _EXCLUDED_LEAD = compile_cue(r"\b(?:excluded|not used|removed|rejected|forbidden
 _EXCLUSION = compile_cue(r"\b(?:excluded|we removed|are removed|rejected|leave out|left out|not used|forbidden)\b")
 
 
+_PAREN = re.compile(r"\([^()]*\)")
+_CLAUSE_END = re.compile(r"[,;:()\n]|\s-\s|\|")
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause around text[start:end]: up to the nearest comma, semicolon, colon, bracket or cell border."""
+    left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+    right = next((m.start() for m in _CLAUSE_END.finditer(text, end)), len(text))
+    return text[left:right]
+
+
+def _names_outcome_process(text: str) -> bool:
+    """A record of the outcome's own process (offboarding, port-out, collections), not a look-back count of it."""
+    return any(not _LOOKBACK.search(_clause(text, m.start(), m.end())) for m in _OUTCOME_PROCESS.finditer(text))
+
+
 def _names_later_fact(text: str) -> bool:
     """The text names something known only later: a later event, the latest snapshot, a count or an outcome."""
     # an outcome field counts, a table of that name ("from claims_closed") does not
-    return bool(_AFTER.search(text) or _LATEST.search(text) or _ENTITY_AGG.search(text) or any(
+    return bool(_AFTER.search(text) or _LATEST.search(text) or _ENTITY_AGG.search(text) or _UNBOUNDED.search(text)
+                or _names_outcome_process(text) or any(
         not _TABLE_NAME.search(text, max(0, m.start() - 40), m.start()) for m in _OUTCOME_FIELD.finditer(text)))
 
 
+# a field ranked among the model's inputs ("It's the top feature by far"): what the sentence before names is a feature
+_IMPORTANCE = compile_cue(
+    r"\b(?:top|most important|strongest|best|leading|dominant) (?:\w+ )?"
+    r"(?:features?|inputs?|signals?|predictors?|variables?)\b|\bfeature importance\b")
+
+
 def _in_feature_list(ctx: Context, k: int) -> bool:
-    """The window is an item of a feature list: its section or lead-in sentence names features."""
+    """The window is an item of a feature list: its section or lead-in sentence names features, or the next
+    sentence of its paragraph ranks it among the model's inputs."""
     w = ctx.windows[k]
     if _FEATURE_SECTION.search(w.section or ""):
+        return True
+    if any(ctx.windows[j].kind == w.kind == "paragraph" and _IMPORTANCE.search(ctx.texts[j])
+           for j in ctx.neighbours(k, 0, 1)):
         return True
     if w.kind == "code" or _SQL.search(ctx.texts[k]):
         return True
@@ -148,7 +201,8 @@ def detect_label_leakage(ctx: Context) -> list[int]:
             continue
         if not (_FEATURE_CONTEXT.search(text) or _in_feature_list(ctx, k)):
             continue
-        if _KNOWN_AT_TIME.search(text) or REJECTION.search(text) or _NOT_FEATURE.search(text):
+        # a bracket describes a field's values ("empty when the buyer never opened a dispute"): no rejection there
+        if _KNOWN_AT_TIME.search(text) or REJECTION.search(_PAREN.sub(" ", text)) or _NOT_FEATURE.search(text):
             continue
         if w.kind != "code" and names_statistics_over_all(text):
             continue

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from app.scoring.pitfalls.context import Context
-from app.scoring.pitfalls.cues import DRAFT, compile_cue
+from app.scoring.pitfalls.cues import DRAFT, REJECTS_PREVIOUS, compile_cue
 
 _NEGATIVE_LABEL = compile_cue(
-    r"\b0\s?=|\b(?:labell?ed|label) (?:0|zero) if\b|\b(?:label(?:l?ed|s)?\s?(?:0|zero|-1|negative)|negatives?|negative_\w+|neg\b|as 0\b|=\s?0\b|"
+    r"\b0\s?=|\b(?:labell?ed|label) (?:0|zero) if\b|\b(?:label(?:l?ed|s)?\s?(?:0|zero|-1|negative)|negatives?|negative_\w+|neg\b|as 0\b|"
     r"labell?ed 0|is (?:a )?0\b|gets? (?:label )?0\b|get label 0|are 0\b|a 0\b|0s\b|zeros?\b|"
     r"y\s?=\s?0|\b0 otherwise|label(?:led)? irrelevant|irrelevant|rejections?|disliked|not interested|"
     r"don't want|doesn't want|did not want|decided against|put label 0|0\)\s*for\b|,\s*0\)|"
     r"as 0|AS label)\b"
+    # "= 0" after a label or a condition ("enrolled = 1; ... not enrolled in = 0"), "0 for every other item"
+    r"|(?<![=!<>])=\s?0\b(?![.,]\d)|\b0 for (?:every|each|all|any|the|that|this|those|other)\b"
+    # a label column whose missing values (no positive joined) become 0: fillna(0), coalesce(label, 0)
+    r"|\blabel\w*[\"'\]]*\s*\)?\s*\.fillna\(\s*0|\bcoalesce\([^,()]*label[^,()]*,\s*0"
 )
 # what a user does to an item: not doing it is a non-interaction ("has not bought", "never clicked")
 _ACTED = (
@@ -33,6 +37,14 @@ _NON_INTERACTION = compile_cue(
     r"|\bnon[- ]?(?:click|interaction|purchase|install)s?\b|\bunpurchased|\bunbought|\bunclicked"
     r"|\b(?:has|have|had|did|does|do)\s?(?:not|n't)\s(?:yet\s)?(?:get\s)?" + _ACTED + r"|\bnever\s" + _ACTED +
     r"|\b0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
+    # the action's negation as one word ("every unsaved recipe", "unwatched titles")
+    r"|\bun" + _ACTED + r"\b"
+    # no action of any kind ("no right-swipe", "no booking")
+    r"|\bno (?:[\w]+-)?" + _ACTED + r"\b"
+    # not acting means a negative ("not booked = not relevant", "no click -> negative")
+    r"|\b(?:not|no|never)\s(?:[\w-]+\s)?" + _ACTED + r"\s*(?:=|->|→|means|implies|counts as)"
+    # a left join of the positives, the missing rows filled with 0: every pair without a positive is a 0
+    r"|\blabel\w*[\"'\]]*\s*\)?\s*\.fillna\(\s*0|\bcoalesce\([^,()]*label[^,()]*,\s*0"
 )
 _EXPOSED = compile_cue(
     r"\b(?:shown|impress\w+|rendered|displayed|exposed|served|seen|saw|viewed|scrolled past|"
@@ -43,12 +55,17 @@ _NEG_EXCUSED = compile_cue(
     r"\b(?:no label|not (?:a )?negatives?|not treated as|are not used as|is not the same|"
     r"confidence|weakly|log-?q|logq|(?<!no )sampling correction|corrected for|in-batch|in batch|we do not label|"
     r"do not build|get no label|gets no label|not (?:label|use)|never-\w+ is not|weighted by popularity|"
-    r"popularity\s?\^|proportional to|impression-based|graded|ndcg|relevance grades?)\b"
+    r"popularity\s?\^|proportional to|impression-based|graded|ndcg|relevance grades?|"
+    # no activity as the outcome itself: churn, lapse and inactivity labels are defined by a non-interaction
+    r"churn\w*|lapse[sd]?|lapsing|inactiv\w*|dormant|attrition|deactivat\w*)\b"
 )
+# the non-interaction makes the positive class ("no order in the next 30 days = 1")
+_POSITIVE_AFTER = compile_cue(r"[^.;,]{0,50}?(?:=\s?1\b|->\s?1\b|\bis (?:a )?1\b|\blabel(?:led)? 1\b)")
 # rejecting the option outright (not "never bought", which is the mistake's own wording)
 _NEG_REJECTED = compile_cue(
     r"\b(?:we|they) (?:do|did) not (?:label|use|treat|build|count)|\bnot (?:treated|counted|used) as\b|"
-    r"\brather than\b|\binstead of\b|\bwould (?:teach|punish|push|bias)\b|\bis not a negative\b"
+    r"\brather than\b|\binstead of\b|\bwould (?:teach|punish|push|bias)\b|\bis not a negative\b|"
+    r"\b(?:says|tells us|means) (?:nothing|little)\b"
 )
 
 
@@ -78,22 +95,26 @@ def _defines_field(ctx: Context, k: int) -> bool:
 
 
 _NEGATIVE_KEYS = ("not", "never", "n't", "other", "all", "any", "every", "minus", "complement", "cross join", "non",
-                  "un", "otherwise", "without", "no ", "else")
+                  "un", "otherwise", "without", "no ", "else", "fillna", "coalesce")
 
 
 def detect_non_interaction(ctx: Context) -> list[int]:
     """Windows that label every item a user did not interact with a negative."""
     out = []
     for k, text in ctx.having(_NEGATIVE_KEYS):
-        if not _NON_INTERACTION.search(text):
+        # config keys and column names spell phrases with underscores ("every_other_candidate_hotel")
+        text = text.replace("_", " ")
+        m = _NON_INTERACTION.search(text)
+        if not m or _POSITIVE_AFTER.match(text, m.end()):
             continue
         if not _is_labelled_negative(ctx, k) or _defines_field(ctx, k):
             continue
-        if _NEG_EXCUSED.search(text) or _NEG_REJECTED.search(text) or DRAFT.search(text):
+        if (_NEG_EXCUSED.search(text) or _NEG_REJECTED.search(text) or DRAFT.search(text)
+                or REJECTS_PREVIOUS.search(text)):
             continue
         if _EXPOSED.search(text) and not _NOT_EXPOSED.search(text):
             continue
-        if ctx.corrected(k, _EXPOSED):
+        if ctx.corrected(k, _EXPOSED) or ctx.rejected_next(k):
             continue
         out.append(k)
     return out

@@ -17,7 +17,9 @@ _STAT_FIT = compile_cue(
     r"target[- ]encod\w*|mean label|encod\w*|smote|oversampl\w*|rebalanc\w*|undersampl\w*|"
     r"feature selection|selectkbest|mutual_info\w*|chi-?square|chi2|correlated with the label|"
     r"association with|retained|most correlated|popularity features?|statistics|stats|rate per|"
-    r"dropout_rate|fit_transform|fit_scope|snv)\b"
+    r"dropout_rate|fit_transform|fit_scope|snv|"
+    # supervised feature selection: each attribute scored against the label, the best kept
+    r"information[_ ]values?|weight[_ ]of[_ ]evidence|woe|keep_top|top_k_features|select_k_best)\b"
 )
 _ALL_DATA = compile_cue(
     r"\b(?:whole|entire|full|complete|all)\s+(?:the\s+)?(?:[\w,.-]+\s+){0,3}(?:table|data ?set|data|rows|records|corpus|"
@@ -95,6 +97,53 @@ def names_statistics_over_all(text: str) -> bool:
     return len(_STAT_FIT.findall(text)) >= 2 and bool(_ALL_DATA.search(text))
 
 
+# code that computes a statistic on a frame and only later cuts that frame into train and test
+_SPLIT_LINE = re.compile(
+    r"^\s*(?:[xy]_?)?(?:train|test|val|valid|tr|te|dev)\w*\s*(?:,\s*\w+\s*)*=\s*(?P<a>\w+)\s*[\[.]"
+    r"|\btrain_test_split\(\s*(?P<b>\w+)", re.I)
+_FRAME_STAT = r"\b{f}\b[^#\n]*\.(?:mean|median|std|var|quantile|min|max|agg|transform)\(" \
+              r"|\.fit(?:_transform|_resample)?\(\s*{f}\b"
+# per-row windows over the past (rolling, expanding, shift) are not statistics of the whole frame
+_PAST_ONLY = re.compile(r"\.(?:rolling|expanding|shift|ewm|cumsum|cumcount|diff)\(")
+# a statistic kept (assigned), not one printed or asserted while exploring the data
+_KEPT = re.compile(r"^\s*(?P<lhs>[\w\[\]\"'., ]+?)\s*(?<![=!<>])=(?!=)")
+_SHOWN = re.compile(r"^\s*(?:print|log\w*|assert|display)\b")
+
+
+def _code_stat_before_split(lines: list[str]) -> bool:
+    """A statistic computed on a frame (a groupby mean, a fitted transform) and kept, before the line that cuts
+    the same frame into train and test: the statistic saw the test rows."""
+    code = [ln.split("#", 1)[0] for ln in lines]
+    for n, line in enumerate(code):
+        m = _SPLIT_LINE.search(line)
+        if not m:
+            continue
+        frame = m.group("a") or m.group("b")
+        stat = re.compile(_FRAME_STAT.format(f=re.escape(frame)))
+        for ln in code[:n]:
+            kept = _KEPT.match(ln)
+            if not stat.search(ln) or _PAST_ONLY.search(ln) or _SHOWN.match(ln) or not kept:
+                continue
+            # a cut-off computed from the data ("cutoff = df.date.max() - 30 days") is the split's boundary
+            name = re.match(r"\w+", kept.group("lhs").strip())
+            if name and any(re.search(rf"\b{name.group(0)}\b", later) for later in code[n:n + 3]):
+                continue
+            return True
+        return False
+    return False
+
+
+# config written as "key: value" pairs (YAML and the like), whose comment lines parse as headings
+_CONFIG = re.compile(r"(?:^|\s)[a-z_]+:\s+\S+(?:\s+\S+)?\s+[a-z_]+:\s", re.I)
+
+
+def _comment_scope(ctx: Context, k: int) -> str:
+    """The comment line right above a config block (parsed as a heading) says what the block runs on."""
+    if k > 0 and ctx.windows[k - 1].kind == "heading" and _CONFIG.search(ctx.texts[k]):
+        return ctx.texts[k - 1]
+    return ""
+
+
 _OLD_VERSION = compile_cue(r"\b(?:v1|the old (?:model|pipeline)|previous version|used to|last year's (?:model|pipeline))\b")
 
 
@@ -105,12 +154,24 @@ _PREP_KEYS = ("whole", "entire", "full", "all ", "global", "'s ", "before", "the
 def detect_preprocessing(ctx: Context) -> list[int]:
     """Windows that fit preprocessing statistics on all data, test rows included."""
     out = []
-    for k, text in ctx.having(_PREP_KEYS):
-        w = ctx.windows[k]
+    candidates = dict(ctx.having(_PREP_KEYS))
+    for k, w in enumerate(ctx.windows):
+        if w.kind == "code" and k not in ctx.diagram:
+            candidates.setdefault(k, ctx.texts[k])
+        elif k not in candidates and k not in ctx.diagram and _comment_scope(ctx, k):
+            candidates[k] = ctx.texts[k]
+    for k in sorted(candidates):
+        w, text = ctx.windows[k], candidates[k]
         if w.kind == "code":
-            hit = _code_fits_all(text) or _fits_statistics(text)
+            hit = (_code_fits_all(text) or _fits_statistics(text)
+                   or _code_stat_before_split(ctx.doc.lines[w.start_line - 1:w.end_line]))
         else:
             hit = _fits_statistics(text) or (len(_STAT_FIT.findall(text)) >= 1 and _code_fits_all(text))
+            scope = _comment_scope(ctx, k)
+            if not hit and scope and _STAT_FIT.search(text):
+                # the block fits a statistic, its comment says over what ("run once on the full table")
+                text = scope + ". " + text
+                hit = _fits_statistics(text)
         if not hit or _FIT_ON_TRAIN.search(text) or _OLD_VERSION.search(text) or DRAFT.search(text):
             continue
         if w.kind != "code" and REJECTION.search(text):

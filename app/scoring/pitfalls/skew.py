@@ -17,21 +17,36 @@ _SERVE_SIDE = compile_cue(
     r"\b(?:online|at serving|for serving|serving|in production|production|at request time|request time|"
     r"live|redis|stream\w*|the service|service|api|client|on[- ]device|device|app|browser|extension|"
     r"in the shop|shop system|on the phone|the phone|serving_source|query path|platform team|bidder|"
-    r"send time|at runtime)\b"
+    r"send time|at runtime|"
+    # where the live prediction is made: embedded code, a mobile SDK, the back end of a product
+    r"firmware|embedded|microcontroller|mcu|edge|sdk|handset|backend|back-end|origination|"
+    r"at (?:query|decision|scoring|inference|prediction|checkout|send) time|"
+    r"on the (?:watch|handset|wearable|camera|vehicle|car|robot|gateway|controller|sensor|terminal|till|pos))\b"
 )
 _OWN_STRONG = compile_cue(
     r"\b(?:re-?implement\w*|implements? (?:the \w+ |it |them )?again|implements? the (?:same|cleaning|features)|"
     r"ported|a port\b|port of|rewritten|rewrote|wrote (?:a|its|their) own|its own|their own|our own|"
     r"own (?:code|regex|tokeni[sz]er|synonym|calculation|rolling|normali[sz]er|crawler|implementation)|"
     r"by hand|keep in sync|written from the sql|himself|herself|themselves|re-?cod\w*|re-?deriv\w*|"
-    r"translat\w* (?:the|it|them|each)|mirror\w*|duplicat\w*|copy of the (?:logic|code)|equivalent (?:logic|code)|"
+    r"translat\w* (?:the|it|them|each)|mirror\w*|(?<!without )(?<!no )(?<!avoid )duplicat\w*|copy of the (?:logic|code)|equivalent (?:logic|code)|"
     r"parallel implementation|hand-?written|manually (?:kept|ported|synced))\b|'s own\b"
     r"|\b(?:computes?|computed|calculates?|calculated|counts?) [^.;]{0,40}\bitself\b"
+    # a port of the training code: the verb, or a rewrite in the serving side's own language
+    r"|\bport(?:s|ing)? (?:the|it|them|these|those|this|our|their|all)\b"
+    # (what is rewritten must be the computation: "wrote the preprocessing in Kotlin", not "the service is in Go")
+    r"|\b(?:wrote|written|writes?|implement\w*|re-?implement\w*|coded|re-?coded|rebuilt|builds?) (?:the |its |their |"
+    r"our |a |an )?(?:\w+ )?(?:preprocess\w*|featur\w*|transform\w*|clean\w*|tokeni[sz]\w*|normali[sz]\w*|logic|"
+    r"resiz\w*|encod\w*|filter\w*|mapp\w*|pipeline|aggregat\w*|windows?)\b[^.;]{0,30}?"
+    r"\bin (?:kotlin|swift|java|go|golang|c\+\+|c#|rust|javascript|typescript|objective-c|dart|c)(?![\w+#])"
+    # an approximation of the training computation ("an exponential average chosen to approximate the windows")
+    r"|\bapproximat\w*"
 )
 _COMPUTE = compile_cue(
     r"\b(?:comput\w*|calculat\w*|counts?|preprocess\w*|tokeni[sz]\w*|normali[sz]\w*|clean\w*|implement\w*|"
     r"scrap\w*|featur\w*|embed\w*|convert\w*|resiz\w*|lowercas\w*|pars\w*|sessioni[sz]\w*|deriv\w*|"
-    r"module|code|function|crawler|synonym\w*|regex|tally|types?|logic|sql|queries)\b"
+    r"module|code|function|crawler|synonym\w*|regex|tally|types?|logic|sql|queries|"
+    r"averag\w*|filter\w*|resampl\w*|decimat\w*|map(?:s|ped|per|pers|ping)|aggregat\w*|rolling|transform\w*|"
+    r"definitions?)\b"
 )
 _METRIC_TALK = compile_cue(r"\b(?:recall|precision|ndcg|auc|tap rate|metrics?|a/b|accuracy|mae|rmse|fall(?:s)? back|fallback|shadow)\b")
 _VERSIONED = compile_cue(r"\b(?:encoder|checkpoint|embedding model|tokeni[sz]er|model)\s+v(\d+)\b")
@@ -65,11 +80,12 @@ _TRAIN_SECTION = compile_cue(r"\b(?:training|offline|train)\b")
 _CODE_TWO_SOURCES = compile_cue(r"\b(?:training|offline|train)_(?:source|path|table)\b[\s\S]*\b(?:serving|online|serve)_(?:source|path|table)\b")
 _STORE_NAME = compile_cue(r"(?:\bfrom|\bjoin|\bread_\w+\(|\bload\w*\(|\btable)\s*['\"]?([\w./-]+)")
 _COLUMN_TRAIN = compile_cue(r"\b(?:training|offline|train|batch)\b")
-_COLUMN_SERVE = compile_cue(r"\b(?:serving|online|production|live|request)\b")
+_COLUMN_SERVE = compile_cue(r"\b(?:serving|online|production|live|request|scoring|inference|runtime|on[- ]device)\b")
 
 _SKEW_KEYS = ("serv", "online", "production", "live", "redis", "stream", "api", "client", "device", "app",
               "browser", "extension", "shop", "phone", "query path", "platform", "bidder", "send time",
-              "runtime", "request", "_source")
+              "runtime", "request", "_source", "firmware", "embedded", "microcontroller", "mcu", "edge", "sdk",
+              "handset", "backend", "back-end", "origination")
 
 
 def _find_stores(text: str) -> set[str]:
@@ -125,13 +141,24 @@ def _table_differs(ctx: Context, k: int) -> bool:
     return row[tcol] != row[scol] and "same" not in row[scol]
 
 
+def _serving_context(ctx: Context, k: int) -> bool:
+    """The window speaks of the serving side: itself, its section, or the sentence before it in the paragraph
+    ("Production: the API is in Go. The backend team implements the cleaning by themselves.")."""
+    w = ctx.windows[k]
+    if _SERVE_SIDE.search(ctx.texts[k]) or _SERVE_SIDE.search(w.section or ""):
+        return True
+    return any(ctx.windows[j].kind == w.kind == "paragraph" and ctx.windows[j].end_line >= w.start_line - 1
+               and _SERVE_SIDE.search(ctx.texts[j]) and not _TRAIN_MARK.search(ctx.texts[j])
+               for j in ctx.neighbours(k, 1, 0))
+
+
 def _is_candidate(ctx: Context, k: int) -> bool:
     """The window may speak of serving (a cheap gate) and is not a diagram, heading, rejection or draft."""
     w, text = ctx.windows[k], ctx.texts[k]
     if k in ctx.diagram:
         return False
     if w.kind != "table_row" and not any(key in ctx.lower[k] for key in _SKEW_KEYS) and not (
-            _SERVE_SIDE.search(w.section or "")):
+            _SERVE_SIDE.search(w.section or "")) and not _serving_context(ctx, k):
         return False
     return not (REJECTION.search(text) or DRAFT.search(text) or w.kind == "heading")
 
@@ -139,7 +166,7 @@ def _is_candidate(ctx: Context, k: int) -> bool:
 def _skew_at(ctx: Context, k: int, trains: list[int]) -> list[int]:
     """The windows that show skew at window k (k, with its training-side partner where there is one), or none."""
     w, text = ctx.windows[k], ctx.texts[k]
-    serving = _SERVE_SIDE.search(text) or _SERVE_SIDE.search(w.section or "")
+    serving = _serving_context(ctx, k)
     # 1. the serving side computes the feature with code of its own, and training has its own path
     if (serving and _OWN_STRONG.search(text) and _COMPUTE.search(text) and trains
             and not _METRIC_TALK.search(text)):

@@ -6,10 +6,18 @@ from app.scoring.pitfalls.context import Context
 from app.scoring.pitfalls.cues import DRAFT, compile_cue
 
 _RANDOM = compile_cue(
-    r"\bshuffl\w*|\brandom(?:ly|ised|ized)?\b|\bat random\b|\bcoin[- ]flip|\bpermutation\b|"
+    # no boundary before "shuffl": class names such as StratifiedShuffleSplit and GroupShuffleSplit
+    r"shuffl\w*|\brandom(?:ly|ised|ized)?\b|\bat random\b|\bcoin[- ]flip|\bpermutation\b|"
     r"\buniformly (?:drawn|sampled|at random)|\bshuffle\s*=\s*true|\btrain_test_split\b|"
     r"\.sample\(\s*frac\s*=\s*1|\bfarm_fingerprint|\bhash(?:ed)?[- _](?:split|bucket|of)|\bmod\(\s*abs\(|"
     r"\bmethod:\s*(?:random|shuffle)|\bkfold\(|\bdrawn (?:at random|randomly)|\brandom_split\b|\brandperm\b"
+    # rows pooled across the whole period when cut: "split: all rows mixed together, 90/10", "every fold has a mix
+    # of days from the whole period" (only beside a split proper: "mixed together" alone is not a split)
+    r"|\bmix(?:ed|es|ing)? (?:together|up)\b(?=[^.]*\b(?:split|test|hold[- ]?out|folds?|\d{2}/\d{2})\b)"
+    r"|\b(?:split|test|hold[- ]?out|folds?|\d{2}/\d{2})\b[^.]*\bmix(?:ed|es|ing)? (?:together|up)\b"
+    r"|\b(?:split|folds?)\b[^.]*\ba mix of\b[^.;]{0,60}\bfrom (?:the )?(?:whole|entire|full|all)\b"
+    # a seed fixes a random draw: a split stated with its seed is a random split ("90/10 (seed 42)")
+    r"|\b(?:split\w*|\d{2}/\d{2})\b[^.;=]{0,25}\bseed\b|\bseed\b[^.;=]{0,25}\b(?:split\w*|\d{2}/\d{2})\b"
 )
 _SPLIT_CONTEXT = compile_cue(
     r"\b(?:split\w*|cut|divid\w*|partition\w*|train(?:ing)?(?: set| rows| data| part)?|test(?: set| days| rows)?|"
@@ -20,7 +28,10 @@ _NOT_A_SPLIT = compile_cue(
     r"\b(?:random (?:forest|search|effects?|crops?|flips?|horizontal|erasing|negatives?|catalog\w*|"
     r"selection|seeds?\b(?!:))|permutation importance|annotat\w*|labell?ing (?:team|effort|budget)|to (?:be )?label\w*|negatives?|zeros|0s|a/b|ab test|randomi[sz]ed (?:by|within|to)|switchback|"
     r"alternat\w*|approved a random|"
-    r"assign\w* users|control (?:group|and treatment)|treatment|traffic|audience|exposure|augment\w*|"
+    r"assign\w* users|control (?:group|and treatment)|treatment|audience|exposure|augment\w*|"
+    # live traffic divided between arms ("10% of traffic", "split the traffic"), not a traffic figure
+    r"traffic (?:split\w*|allocation|assign\w*|bucket\w*)|(?:split\w*|route\w*|divert\w*|send\w*|assign\w*) "
+    r"(?:\w+ ){0,2}traffic|% of (?:the |live |user )?traffic|"
     r"jitter|exploration|propensit\w*|uplift)\b"
 )
 _IMPLIES_SPLIT = compile_cue(r"train_test_split|kfold|shuffle\s*=|method")
@@ -34,7 +45,9 @@ _SPLIT_EXCUSED = compile_cue(
     r"within (?:the |each )?(?:train\w*|split|fold|window)|between epochs|mini-?batch\w*|epochs?|batch(?:es)?|"
     r"inside each training window|"
     r"would|flatter\w*|inflat\w*|overstat\w*|too good|peek\w*|leak\w*|wrong|instead|rather than|"
-    r"avoid\w*|never|tried|not random|appropriate|is fine|by [\w ]{0,20}\bid\b|"
+    r"avoid\w*|never|tried|not random|appropriate|is fine|"
+    # by an entity's id (a grouped split), not by a row's id (a random one)
+    r"by (?![\w ]{0,20}\b(?:row|record|example|sample|line|event|observation|transaction)[ _]?(?:id|index)\b)[\w ]{0,20}\bid\b|"
     r"no (?:random|shuffl\w*))\b|n[o']t\b(?:\W+\w+){0,3}?\W+(?:shuffl|random|at random)"
 )
 _TIME_DATA = compile_cue(
@@ -69,7 +82,7 @@ def _is_time_data(ctx: Context) -> bool:
 
 
 _SPLIT_KEYS = ("shuffl", "random", "coin", "permutation", "uniformly", "train_test_split", "frac", "fingerprint",
-               "hash", "mod(", "method", "kfold", "drawn")
+               "hash", "mod(", "method", "kfold", "drawn", "mix", "seed")
 
 
 def detect_random_split(ctx: Context) -> list[int]:
