@@ -1,6 +1,6 @@
 """Embedding speed: torch fp32 vs ONNX int8 on a ~2,000-word design in ~150 windows (2 threads).
 
-Run: python bench/embed_speed.py [--onnx-dir DIR] [--sentences 'GLOB'] [--runs 7]
+Run: python bench/embed_speed.py [--sentences 'GLOB'] [--runs 7]   (torch: the `train` extra)
 Prints the median encode time of each backend and the cosine between their vectors.
 """
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.document.parse import parse_document  # noqa: E402
 from app.embedding.embedder import TorchBackend, model_path  # noqa: E402
-from app.embedding.onnx import OnnxBackend, export_model  # noqa: E402
+from app.embedding.onnx import OnnxBackend, shipped_model  # noqa: E402
 
 SUBJECTS = ["The ranking service", "A nightly Spark job", "The feature store",
             "Our candidate generator", "The API gateway", "A Kafka consumer",
@@ -83,7 +83,6 @@ def cosines(a: np.ndarray, b: np.ndarray) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--onnx-dir", type=Path, default=ROOT / ".design-review" / "onnx")
     parser.add_argument("--sentences", default="/work/shared/seed/*.txt",
                         help="glob of text files whose lines give a sentence-level cosine check")
     parser.add_argument("--runs", type=int, default=7)
@@ -95,12 +94,10 @@ def main() -> None:
     print(f"design: {doc.words} words, {len(windows)} windows, {args.threads} threads, "
           f"median of {args.runs}")
     path = model_path()
+    model_file = shipped_model().model_file
+    print(f"onnx model: {model_file} ({model_file.stat().st_size / 1e6:.1f} MB)")
     start = time.perf_counter()
-    model_file = export_model(path, args.onnx_dir)
-    print(f"onnx export ready in {time.perf_counter() - start:.1f} s: {model_file} "
-          f"({model_file.stat().st_size / 1e6:.1f} MB)")
-    start = time.perf_counter()
-    onnx = OnnxBackend.from_package(path, args.onnx_dir, args.threads)
+    onnx = OnnxBackend.shipped(args.threads)
     print(f"onnx session load {1000 * (time.perf_counter() - start):.0f} ms")
     torch = TorchBackend(path, args.threads)
     t_ms, t_vec = timed(torch, windows, args.runs)

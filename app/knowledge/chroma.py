@@ -2,12 +2,16 @@
 
 Embedded (a persistent folder) by default, or a Chroma server when a host is configured. We always
 pass our own embeddings: Chroma's default embedding function would try to download a model.
+chromadb is imported when a store is first used, not when it is opened: importing it costs ~1.2 s,
+and a review whose store was prepared at ingest (app/knowledge/prepared.py) never asks it.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -30,17 +34,27 @@ class Hit:
 class Store:
     """Named collections of embedded chunks with metadata."""
 
-    def __init__(self, client, prefix: str) -> None:
-        self._client = client
+    def __init__(self, connect: Callable[[], object], prefix: str) -> None:
+        self._connect = connect
+        self._client = None
+        self._lock = threading.Lock()
         self._prefix = prefix
+
+    @property
+    def client(self):
+        """The Chroma client, made on first use."""
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
 
     def _collection(self, name: str, create: bool = True):
         full = f"{self._prefix}_{name}"
         if create:
-            return self._client.get_or_create_collection(
+            return self.client.get_or_create_collection(
                 full, embedding_function=None, metadata={"hnsw:space": "cosine"})
         try:
-            return self._client.get_collection(full, embedding_function=None)
+            return self.client.get_collection(full, embedding_function=None)
         except Exception as exc:
             raise StoreNotReady(
                 f"the Chroma collection {full!r} does not exist: run `design-review ingest`") from exc
@@ -69,6 +83,12 @@ class Store:
         vectors = np.asarray(got["embeddings"], dtype=np.float32)[order]
         return [got["ids"][k] for k in order], vectors, [got["metadatas"][k] or {} for k in order]
 
+    def texts(self, name: str, ids: list[str]) -> list[str]:
+        """The stored text of each id."""
+        got = self._collection(name, create=False).get(ids=ids, include=["documents"])
+        by_id = dict(zip(got["ids"], got["documents"]))
+        return [by_id[i] for i in ids]
+
     def count(self, name: str) -> int:
         return self._collection(name, create=False).count()
 
@@ -86,21 +106,23 @@ class Store:
 
 def open_store(path: Path, prefix: str = "design_review", host: str | None = None,
                port: int = 8000) -> Store:
-    """Open the persistent store at `path`, or a Chroma server when `host` is given."""
+    """The persistent store at `path`, or a Chroma server when `host` is given; connected on first use."""
+    return Store(lambda: _connect(path, host, port), prefix)
+
+
+def _connect(path: Path, host: str | None, port: int):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     settings = ChromaSettings(anonymized_telemetry=False)
     try:
         if host:
-            client = chromadb.HttpClient(host=host, port=port, settings=settings)
-        else:
-            Path(path).mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=settings)
+            return chromadb.HttpClient(host=host, port=port, settings=settings)
+        Path(path).mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=settings)
     except Exception as exc:
         where = f"{host}:{port}" if host else str(path)
         raise StoreNotReady(f"cannot open the Chroma store at {where}: {exc}") from exc
-    return Store(client, prefix)
 
 
 def forget_client(path: Path) -> None:

@@ -38,6 +38,11 @@ class CorpusFile:
     sha256: str
 
 
+# libyaml's safe loader where PyYAML was built with it (the wheels are): the same data, 15x faster
+# than the pure-Python one, which spent ~0.2 s of every start on the corpus's front matter.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def split_front_matter(text: str, source: str) -> tuple[dict, str]:
     """Return (front matter, body) of a markdown file that starts with a --- YAML block."""
     if not text.startswith("---"):
@@ -46,7 +51,7 @@ def split_front_matter(text: str, source: str) -> tuple[dict, str]:
     if end < 0:
         raise CorpusError(f"{source}: front matter is not closed by a '---' line")
     try:
-        meta = yaml.safe_load(text[3:end]) or {}
+        meta = yaml.load(text[3:end], Loader=_SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise CorpusError(f"{source}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):

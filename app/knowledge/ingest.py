@@ -113,12 +113,17 @@ def sync_collection(store: Store, name: str, chunks: list[Chunk], model: str,
     return added, len(todo) - added, len(stale), len(chunks) - len(todo)
 
 
+def expected_fingerprints(knowledge: Knowledge, model: str) -> dict[str, dict[str, str]]:
+    """What ingest leaves in each collection: every chunk's id and content hash."""
+    return {name: {c.id: _fingerprint(c, model) for c in chunks}
+            for name, chunks in ((GUIDANCE, guidance_chunks(list(knowledge.files))),
+                                 (ITEMS, item_chunks(knowledge.rubric)))}
+
+
 def store_is_current(knowledge: Knowledge, store: Store, model: str) -> bool:
     """Whether the store holds exactly this corpus embedded by this model (what ingest would leave)."""
-    for name, chunks in ((GUIDANCE, guidance_chunks(list(knowledge.files))), (ITEMS, item_chunks(knowledge.rubric))):
-        if store.fingerprints(name) != {c.id: _fingerprint(c, model) for c in chunks}:
-            return False
-    return True
+    return all(store.fingerprints(name) == wanted
+               for name, wanted in expected_fingerprints(knowledge, model).items())
 
 
 def run_ingest(knowledge: Knowledge, store: Store, embedder_factory: Callable, model: str,

@@ -11,8 +11,9 @@ from app.config import Settings
 from app.embedding.embedder import EMBEDDING_RECIPE, MODEL_NAME, get_embedder
 from app.errors import StoreNotReady
 from app.knowledge.chroma import Store, forget_client, open_store
-from app.knowledge.ingest import IngestReport, run_ingest, store_is_current
-from app.knowledge.loader import load_knowledge
+from app.knowledge.ingest import IngestReport, expected_fingerprints, run_ingest, store_is_current
+from app.knowledge.loader import Knowledge, load_knowledge
+from app.knowledge.prepared import FILE_NAME, Prepared, fingerprint, prepare, read_prepared, write_prepared
 from app.review.reviewer import Reviewer
 
 
@@ -23,8 +24,7 @@ def store_for(settings: Settings) -> Store:
 
 def embedder_for(settings: Settings):
     return get_embedder(settings.embedding_backend, settings.embedding_threads,
-                        settings.onnx_cache_dir, settings.embedding_cache_size,
-                        in_process=settings.embedding_process != "on")
+                        settings.embedding_cache_size, in_process=settings.embedding_process != "on")
 
 
 def store_model(settings: Settings) -> str:
@@ -33,9 +33,34 @@ def store_model(settings: Settings) -> str:
 
 
 def ingest(settings: Settings, progress: bool = True) -> IngestReport:
-    """Bring the configured store in line with the corpus."""
-    return run_ingest(load_knowledge(settings.corpus_dir), store_for(settings),
-                      lambda: embedder_for(settings), store_model(settings), progress)
+    """Bring the configured store in line with the corpus, and prepare what a review reads from it."""
+    knowledge, store = load_knowledge(settings.corpus_dir), store_for(settings)
+    report = run_ingest(knowledge, store, lambda: embedder_for(settings), store_model(settings), progress)
+    _prepare(settings, knowledge, store)
+    return report
+
+
+def _stamp(settings: Settings, knowledge: Knowledge) -> str:
+    return fingerprint(expected_fingerprints(knowledge, store_model(settings)))
+
+
+def _prepare(settings: Settings, knowledge: Knowledge, store: Store) -> Prepared | None:
+    """Write the prepared file of a local store (app/knowledge/prepared.py); a server has none."""
+    if settings.chroma_host:
+        return None
+    prepared = prepare(store, knowledge.rubric, _stamp(settings, knowledge), settings.guidance_per_finding)
+    write_prepared(settings.store_path / FILE_NAME, prepared)
+    return prepared
+
+
+def _prepared(settings: Settings, knowledge: Knowledge) -> Prepared | None:
+    """The local store's prepared file, when it was written for this corpus, model and settings."""
+    if settings.chroma_host:
+        return None
+    prepared = read_prepared(settings.store_path / FILE_NAME, _stamp(settings, knowledge))
+    if prepared is None or prepared.guidance_per_item != settings.guidance_per_finding:
+        return None
+    return prepared
 
 
 def build_reviewer(settings: Settings, ingest_if_empty: bool = False) -> Reviewer:
@@ -48,14 +73,22 @@ def build_reviewer(settings: Settings, ingest_if_empty: bool = False) -> Reviewe
     """
     one_blas_thread()
     knowledge = load_knowledge(settings.corpus_dir)
-    if not _is_current(settings, knowledge):
+    store = store_for(settings)
+    prepared = _prepared(settings, knowledge)
+    if prepared is None and not _is_current(settings, knowledge):
         if not ingest_if_empty or settings.chroma_host:
             raise StoreNotReady(f"the store at {settings.chroma_host or settings.store_path} does not hold "
                                 "this corpus embedded by this model: run `design-review ingest`")
         print(f"design-review: the store at {settings.store_path} does not hold this corpus and model "
               "yet: ingesting it first (once)", file=sys.stderr)
         ingest(settings, progress=False)
-    return Reviewer(settings, knowledge, store_for(settings), embedder_for(settings))
+    elif prepared is None:  # a store ingested before prepared files, or with other guidance settings
+        prepared = _prepare(settings, knowledge, store)
+    embedder = embedder_for(settings)
+    prepared = prepared or _prepared(settings, knowledge)
+    if prepared is not None:
+        embedder.remember(prepared.anchor_texts, prepared.anchor_vectors)
+    return Reviewer(settings, knowledge, store, embedder, prepared)
 
 
 def one_blas_thread() -> None:

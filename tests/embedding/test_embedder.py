@@ -49,7 +49,7 @@ def test_related_texts_are_closer_than_unrelated_ones(reviewer):
 
 def _worker(settings):
     from app.embedding.embedder import load_backend
-    return load_backend(settings.embedding_backend, 2, settings.onnx_cache_dir, in_process=False)
+    return load_backend(settings.embedding_backend, 2, in_process=False)
 
 
 def test_the_embedding_process_gives_the_same_vectors_bit_for_bit(reviewer, settings):
@@ -84,12 +84,10 @@ def test_the_embedding_process_answers_a_bad_request_with_an_error_and_goes_on(s
     import sys
 
     from app.embedding.worker import read_frame, write_frame
-    from app.embedding.embedder import model_path
-    from app.embedding.onnx import export_model, max_seq_length
+    from app.embedding.onnx import shipped_model
 
-    path = model_path()
-    args = [str(export_model(path, settings.onnx_cache_dir)), str(path / "tokenizer.json"),
-            str(max_seq_length(path)), "1"]
+    model = shipped_model()
+    args = [str(model.model_file), str(model.tokenizer_file), str(model.max_length), "1"]
     child = subprocess.Popen([sys.executable, "-m", "app.embedding.worker", *args],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -112,3 +110,24 @@ def test_an_embedding_process_that_cannot_load_the_model_fails_at_start_with_a_c
 
     with pytest.raises(DependencyError, match="embedding process ended twice without answering"):
         WorkerBackend(tmp_path / "missing.onnx", tmp_path / "tokenizer.json", 256, 1, DIMENSIONS)
+
+
+# The shipped model (app/embedding/model/): checked before it loads.
+
+def test_the_shipped_model_is_checked_against_its_checksum(tmp_path):
+    import shutil
+
+    import pytest
+
+    from app.embedding.onnx import CONFIG_FILE, FILE_NAME, FOLDER, TOKENIZER_FILE, shipped_model
+    from app.errors import DependencyError
+
+    model = shipped_model()
+    assert model.dimensions == DIMENSIONS and model.max_length == 256
+    for name in (CONFIG_FILE, TOKENIZER_FILE):
+        shutil.copy(FOLDER / name, tmp_path / name)
+    (tmp_path / FILE_NAME).write_bytes((FOLDER / FILE_NAME).read_bytes()[:-1] + b"\0")
+    with pytest.raises(DependencyError, match="does not match the checksum"):
+        shipped_model(tmp_path)
+    with pytest.raises(DependencyError, match="no embedding model"):
+        shipped_model(tmp_path / "absent")

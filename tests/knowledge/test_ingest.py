@@ -15,7 +15,6 @@ from app.knowledge.loader import load_knowledge
 from app.review.build import ingest, store_for
 from app.knowledge.chroma import GUIDANCE, ITEMS
 
-from helpers import ONNX_DIR
 
 PREFIX = "design_review"
 
@@ -24,7 +23,7 @@ def private_settings(root: Path, corpus_snapshot: Path):
     """Settings over a private corpus copy and an empty store under root."""
     corpus = root / "corpus"
     shutil.copytree(corpus_snapshot, corpus)
-    return get_settings(store_path=root / "chroma", corpus_dir=corpus, onnx_cache_dir=ONNX_DIR)
+    return get_settings(store_path=root / "chroma", corpus_dir=corpus)
 
 
 @pytest.fixture
