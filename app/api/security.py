@@ -12,7 +12,10 @@ import hmac
 
 from app.keys import HASH_PREFIX
 
-PUBLIC_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/", "/ui"})
+# The review page's static files and stored-review pages: they carry no data (the page fetches a
+# review from the API with the reader's key).
+PUBLIC_PREFIXES = ("/static/", "/reviews/")
 
 
 def key_id(key_hash: str) -> str:
@@ -51,7 +54,7 @@ def needs_auth(path: str, metrics_require_auth: bool, signed: frozenset[str] = f
 
     `signed`: paths whose callers prove themselves by a signature of their own (Slack's events).
     """
-    if path in PUBLIC_PATHS or path in signed:
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or path in signed:
         return False
     if path == "/metrics":
         return metrics_require_auth
