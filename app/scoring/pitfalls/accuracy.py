@@ -65,6 +65,10 @@ _OTHER_HEADLINE = compile_cue(
     r"\s*(?:is|are|will be|:|=|-)?\s*(?:the\s+)?(?:weighted\s+|macro\s+|micro\s+)?"
     r"(?:f1|f-?score|f-?beta|recall|precision|pr-?auc|roc-?auc|auc|auprc|average precision|ap\b|map\b|mcc|"
     r"ndcg|mrr|balanced accuracy|cost|expected value|log-?loss)"
+    # the objective stated as another metric ("Maximize macro-averaged F1 across languages, not accuracy")
+    r"|\b(?:maximi[sz]e|optimi[sz]e|objective\W+maximi[sz]e)\s+(?:the\s+)?(?:(?:macro|micro|weighted)[- ]?(?:averaged\s+)?)?"
+    r"(?:f1|f-?score|f-?beta|recall|pr-?auc|auprc|average precision|mcc)\b"
+    r"|\b(?:not|rather than|instead of|over) (?:plain |raw |overall |simple )?accuracy\b"
 )
 # accuracy named among other classification metrics, as a change to watch, or as one quality of many
 _OTHER_METRICS = compile_cue(

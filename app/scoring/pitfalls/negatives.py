@@ -38,7 +38,9 @@ _NON_INTERACTION = compile_cue(
     r"|\b(?:has|have|had|did|does|do)\s?(?:not|n't)\s(?:yet\s)?(?:get\s)?" + _ACTED + r"|\bnever\s" + _ACTED +
     r"|\b0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
     # the action's negation as one word ("every unsaved recipe", "unwatched titles")
-    r"|\bun" + _ACTED + r"\b"
+    # (not "unused", "unread", "unopened", "unsigned", "unordered", "unselected", "unplayed-out": states of
+    # things, not a user's non-action)
+    r"|\bun(?!used\b|read\b|opened\b|signed\b|ordered\b|selected\b|like\w*|added\b)" + _ACTED + r"\b"
     # no action of any kind ("no right-swipe", "no booking")
     r"|\bno (?:[\w]+-)?" + _ACTED + r"\b"
     # not acting means a negative ("not booked = not relevant", "no click -> negative")

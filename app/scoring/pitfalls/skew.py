@@ -76,6 +76,9 @@ _SHARED_FEATURIZER = compile_cue(
     r"defined once|exactly the same|exactly the code|exactly what it saw|no second)\b"
 )
 
+# where training and serving run (machines, not feature code): "GPU nodes for training, CPU nodes for serving"
+_HARDWARE = compile_cue(r"\b(?:gpus?|cpus?|nodes?|machines?|instances?|clusters?|hardware|pods?|vms?)\b")
+_FEATURE_WORD = compile_cue(r"\b(?:features?|columns?|values?|counts?|embeddings?|inputs?|tokens?|signals?)\b")
 _TRAIN_SECTION = compile_cue(r"\b(?:training|offline|train)\b")
 _CODE_TWO_SOURCES = compile_cue(r"\b(?:training|offline|train)_(?:source|path|table)\b[\s\S]*\b(?:serving|online|serve)_(?:source|path|table)\b")
 _STORE_NAME = compile_cue(r"(?:\bfrom|\bjoin|\bread_\w+\(|\bload\w*\(|\btable)\s*['\"]?([\w./-]+)")
@@ -177,6 +180,8 @@ def _skew_at(ctx: Context, k: int, trains: list[int]) -> list[int]:
         return [k]
     if _SERVE_MARK.search(text) and (_SOURCE.search(text) or w.kind == "code") and not _METRIC_TALK.search(text):
         if _TRAIN_MARK.search(text) and _reads_one_store(text):
+            return []
+        if _HARDWARE.search(text) and not _FEATURE_WORD.search(text):
             return []
         pair = [k] if _TRAIN_MARK.search(text) else [
             j for j in ctx.neighbours(k, 3, 0)

@@ -71,6 +71,40 @@ _NO_TIME_DOC = compile_cue(
 )
 
 
+# A split given only as proportions ("Split: 80% train / 20% valid", "70% will be used for training")
+# divides rows at random unless something says along which axis: on time-ordered records, that is a
+# random split too, when the document never says the split follows time or groups.
+_PROPORTION = compile_cue(
+    r"\b\d{2}\s*%?\s*/\s*\d{2}\s*%?(?:\s*/\s*\d{2}\s*%?)?(?!\s*/)\b|"
+    r"\b\d{2}\s*%\s*(?:of (?:the )?\w+\s+)?(?:will be |is |are )?(?:used )?(?:for |as )?(?:the )?"
+    r"(?:train\w*|valid\w*|test\w*|hold[- ]?out)\b|"
+    r"\b(?:train\w*|valid\w*|test\w*)\s*(?:set\s*)?[:=(]?\s*\d{2}\s*%"
+)
+_AXIS = compile_cue(
+    r"\b(?:by (?:time|date|week|month|day|year|season|user|customer|patient|account|merchant|driver|store|"
+    r"session|query|group)|chronolog\w*|temporal\w*|out[- ]of[- ]time|time[- ](?:based|ordered|wise|split)|"
+    r"timeseriessplit|rolling|walk[- ]forward|backtest\w*|forward[- ]chain\w*|group(?:ed)?\s?k[- ]?fold|"
+    r"last \d+ (?:days|weeks|months|years)|(?:latest|most recent|final|later|last) (?:days?|weeks?|months?|"
+    r"quarters?|years?|period)|earlier|older|newer|future|past|before|after|until|cut[- ]?off|"
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|20[12]\d|q[1-4])\b"
+)
+
+
+def _axis_anywhere(ctx: Context) -> bool:
+    """Some window says along which axis the data is split (time, period, or a group)."""
+    return ctx.fact("split_axis", lambda: any(
+        _SPLIT_CONTEXT.search(t) and (_AXIS.search(t) or _SPLIT_EXCUSED.search(t)) for t in ctx.texts))
+
+
+def _proportions_only(ctx: Context, k: int) -> bool:
+    """Window k splits the data by proportions alone, with no axis anywhere in the document."""
+    text = ctx.texts[k]
+    return bool(_PROPORTION.search(text) and _SPLIT_CONTEXT.search(text) and not _AXIS.search(text)
+                and not _NOT_A_SPLIT.search(text) and not _SPLIT_EXCUSED.search(text) and not DRAFT.search(text)
+                and not _axis_anywhere(ctx))
+
+
 def _is_static_doc(ctx: Context) -> bool:
     """The document's records are texts, images or patients rather than events in time."""
     return ctx.fact("static_doc", lambda: sum(1 for t in ctx.texts if _STATIC_DOC_UNITS.search(t)) >= 3)
@@ -107,4 +141,7 @@ def detect_random_split(ctx: Context) -> list[int]:
         if _is_static_doc(ctx) and not any(_TIME_DATA.search(ctx.texts[j]) for j in [k] + ctx.neighbours(k, 4, 4)):
             continue
         out.append(k)
+    if not out and not _is_static_doc(ctx):
+        out = [k for k, w in enumerate(ctx.windows) if w.kind != "heading" and k not in ctx.diagram
+               and _proportions_only(ctx, k)][:1]
     return out
