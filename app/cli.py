@@ -1,4 +1,4 @@
-"""The command line: `design-review ingest | review | check | serve | slack`."""
+"""The command line: `design-review ingest | review | check | serve | worker | slack`."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="start the REST API")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8000)
+    wrk = sub.add_parser("worker", help="run review jobs from the queue (needs DESIGN_REVIEW_REDIS_URL)")
+    wrk.add_argument("--burst", action="store_true", help="stop once the queue is empty")
+    wrk.add_argument("--name", default=None, help="the worker's name (default: host and process id)")
     slk = sub.add_parser("slack", help="run the Slack bot in Socket Mode (no public URL needed)")
     slk.add_argument("--socket", action="store_true",
                      help="Socket Mode (the default here; HTTP mode is part of `design-review serve`)")
@@ -108,6 +111,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.api.logs import configure_logging
+    from app.config import get_settings
+    from app.jobs.worker import run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_format)
+    return run_worker(settings, burst=args.burst, name=args.name)
+
+
 def cmd_slack(args: argparse.Namespace) -> int:
     from app.slack.socket_mode import run
 
@@ -133,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; exit 0 on success, 2 on a usage, input or dependency error."""
     args = _parser().parse_args(argv)
     handler = {"ingest": cmd_ingest, "review": cmd_review, "check": cmd_check,
-               "serve": cmd_serve, "slack": cmd_slack, "hash-key": cmd_hash_key}[args.command]
+               "serve": cmd_serve, "worker": cmd_worker, "slack": cmd_slack, "hash-key": cmd_hash_key}[args.command]
     try:
         return handler(args)
     except DesignReviewError as exc:  # the caller's input, a missing dependency, a bad corpus

@@ -54,7 +54,6 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     collection_prefix: str = "design_review"
     embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
-    onnx_cache_dir: Path = Path(".design-review/onnx")
     embedding_threads: int = 2
     # "auto": the server runs the model in a child process (app/embedding/worker.py), the CLI in
     # the calling process.
@@ -102,6 +101,25 @@ class Settings(BaseSettings):
     # forwarded_allow_ips); empty: none, so a client cannot choose the address its limits count.
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Replicas (docs/deploy.md): shared state and review jobs on Redis; unset = in this process.
+    redis_url: str | None = Field(default=None, description="redis://HOST:PORT/DB: rate limits, Slack "
+                                  "dedupe, in-flight reviews, the hot cache and review jobs shared by replicas")
+    redis_prefix: str = Field(default="design_review", description="the prefix of every Redis key")
+    redis_retry_s: float = Field(default=2.0, gt=0, description="after a Redis failure, in-process state "
+                                 "for this long before Redis is tried again")
+    job_lease_s: int = Field(default=10, ge=2, description="a job whose worker has not been heard of "
+                             "for this long is given to another worker")
+    job_timeout_s: int = Field(default=600, ge=10, description="the most one review job may run")
+    job_result_ttl_s: int = Field(default=86_400, ge=60, description="how long a finished job is kept")
+    callback_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of job callbacks")
+    callback_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="hosts (host or host:port, comma-separated) a job may call back")
+
+    @field_validator("callback_allowed_hosts", mode="before")
+    @classmethod
+    def _callback_hosts(cls, value: object) -> object:
+        return [h.lower() for h in _listing(value)] if isinstance(value, (str, list)) else value
+
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod
     def _forwarded(cls, value: object) -> object:
@@ -119,6 +137,9 @@ class Settings(BaseSettings):
         default="auto", description="auto = the LLM scorer when an API key is set, else local")
     llm_api_key: SecretStr | None = Field(default=None, validation_alias=_env("llm_api_key", "OPENAI_API_KEY"))
     llm_base_url: str | None = Field(default=None, validation_alias=_env("llm_base_url", "OPENAI_BASE_URL"))
+    llm_provider: Literal["openai", "azure", "openai-compatible", "anthropic", "google", "bedrock", "ollama"] = Field(
+        default="openai", validation_alias=_env("llm_provider"),
+        description="which chat model API answers (app/llm/providers.py); each but OpenAI's is an extra")
     llm_model: str = Field(default="gpt-4o-mini", validation_alias=_env("llm_model"))
     llm_azure_api_version: str | None = Field(
         default=None, validation_alias=_env("llm_azure_api_version", "OPENAI_API_VERSION"),
@@ -152,7 +173,9 @@ class Settings(BaseSettings):
 
     @property
     def llm_configured(self) -> bool:
-        return self.llm_api_key is not None and bool(self.llm_api_key.get_secret_value())
+        """A key is set, or a provider other than OpenAI was chosen (its credentials are its own)."""
+        keyed = self.llm_api_key is not None and bool(self.llm_api_key.get_secret_value())
+        return keyed or self.llm_provider != "openai"
 
     @field_validator("llm_stages", mode="before")
     @classmethod

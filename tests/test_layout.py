@@ -1,7 +1,7 @@
 """The dependency rule of docs/ARCHITECTURE.md, checked over every import in app/.
 
-doors (api, slack, check; cli and main are the composition roots) -> review (the service)
--> scoring, llm, knowledge, embedding, storage -> document, config, errors, keys.
+doors (api, slack, check; cli and main are the composition roots) -> review (the service), jobs
+-> scoring, llm, knowledge, embedding, storage, shared -> document, config, errors, keys.
 A module imports its own layer or a lower one, never a door; no import cycle.
 """
 
@@ -17,8 +17,8 @@ ROOTS = {"app.main", "app.cli"}  # composition roots: they may import every door
 DOORS = {"app.api", "app.slack", "app.check"}
 LAYERS = [
     ROOTS | DOORS,
-    {"app.review"},
-    {"app.scoring", "app.llm", "app.knowledge", "app.embedding", "app.storage"},
+    {"app.review", "app.jobs"},
+    {"app.scoring", "app.llm", "app.knowledge", "app.embedding", "app.storage", "app.shared"},
     {"app.review.model", "app.document", "app.config", "app.errors", "app.keys", "app"},
 ]
 

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 
 from app import __version__
 from app.api.history import router as history_router
+from app.api.jobs import router as jobs_router
+from app.api.pages import install_pages
 from app.api.routes import router
 from app.api.setup import install_operations
 from app.errors import DependencyError, UserError
@@ -34,17 +36,21 @@ def create_api(service: ReviewService, signed_paths: frozenset[str] = frozenset(
         service.stop()
 
     app = FastAPI(title="design-reviewer", version=__version__, lifespan=lifespan,
-                  description="Reviews ML system design documents against the ML system design flow.")
+                  description="Reviews ML system design documents against the ML system design flow.",
+                  docs_url=None, redoc_url=None)  # pages.py serves both from local assets
     app.state.service = service
     app.include_router(router)
     app.include_router(history_router)
+    app.include_router(jobs_router)
     install_operations(app, service, signed_paths)  # auth, rate limits, logs, /metrics
+    install_pages(app)  # the review page, its static files, /docs and /redoc
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
-        """Whether the embedding model and the store are ready (503 until they are)."""
-        body = runtime.health()
-        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+        """Whether the embedding model and the store are ready (503 until they are); "degraded" (200)
+        while Redis is down and this replica keeps its own limits."""
+        body = service.health()
+        return JSONResponse(body, status_code=200 if body["status"] in ("ok", "degraded") else 503)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> JSONResponse:

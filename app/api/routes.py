@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.routing import Match
 
 from app.api.setup import ServiceDep
 from app.document.formats import format_for_name, format_for_type
+from app.errors import UserError
 from app.review.model import Review
 from app.review.service import ReviewRequest as ServiceRequest
 from app.review.reviewer import Reviewer
@@ -21,7 +23,7 @@ router = APIRouter()
 class ReviewRequest(BaseModel):
     """A design to review."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     document: str = Field(description="the design document: markdown, plain text or HTML (UTF-8, no NUL); "
                                       "a Word or PDF file goes as multipart/form-data",
@@ -30,6 +32,12 @@ class ReviewRequest(BaseModel):
     title: str | None = Field(default=None, max_length=300)
     backend: Literal["auto", "local", "llm"] | None = Field(
         default=None, description="scorer: local, llm, or auto (the LLM scorer when configured); default auto")
+    run_async: bool = Field(default=False, alias="async", description=(
+        "true (or the header 'Prefer: respond-async'): answer 202 with a job URL at once (when the server "
+        "runs review jobs; otherwise the review is answered as usual)"))
+    callback_url: str | None = Field(default=None, max_length=2000, description=(
+        "a job's review is POSTed here when done, signed (X-Design-Review-Signature: sha256=<HMAC of the "
+        "body>); the host must be on DESIGN_REVIEW_CALLBACK_ALLOWED_HOSTS"))
 
     @field_validator("document")
     @classmethod
@@ -84,7 +92,7 @@ async def upload_review(service: ServiceDep, request: Request, file: UploadFile 
     answer = await service.review(ServiceRequest(
         document=data, title=title, format=claimed or "markdown", backend=backend,
         caller=getattr(request.state, "key_id", None), owner=owner_of(request, service)))
-    return Response(answer.body, media_type="application/json")
+    return answered(answer)
 
 
 router.add_api_route("/v1/reviews", upload_review, methods=["POST"], response_model=Review, tags=["reviews"],
@@ -98,10 +106,22 @@ async def create_review(body: ReviewRequest, service: ServiceDep, request: Reque
     JSON carries the text; multipart/form-data carries a file (`file`, and optional `title` and
     `backend`): a Word (.docx), PDF or HTML file, or markdown or text."""
     caller = getattr(request.state, "key_id", None)  # with API keys, each key has its share of the slots
-    answer = await service.review(ServiceRequest(document=body.document, title=body.title,
-                                                 format=body.format, backend=body.backend, caller=caller,
-                                                 owner=owner_of(request, service)))
-    return Response(answer.body, media_type="application/json")
+    asked = ServiceRequest(document=body.document, title=body.title, format=body.format,
+                           backend=body.backend, caller=caller, owner=owner_of(request, service))
+    wants_job = body.run_async or "respond-async" in request.headers.get("prefer", "").lower()
+    if service.jobs is not None and (wants_job or body.callback_url):
+        job = await run_in_threadpool(service.jobs.submit, asked, body.callback_url)
+        return Response(job.as_json(), status_code=202, media_type="application/json",
+                        headers={"Location": f"/v1/jobs/{job.id}", "Preference-Applied": "respond-async"})
+    if body.callback_url:
+        raise UserError("callback_url needs review jobs: the server has no DESIGN_REVIEW_REDIS_URL")
+    return answered(await service.review(asked))
+
+
+def answered(answer) -> Response:
+    """The review's JSON; X-Review-Stored: false when the database failed (it cannot be read back)."""
+    headers = None if answer.stored else {"X-Review-Stored": "false"}
+    return Response(answer.body, media_type="application/json", headers=headers)
 
 
 @router.get("/v1/rubric", tags=["rubric"])

@@ -39,7 +39,7 @@ def install_operations(app: FastAPI, service: ReviewService,
     settings = service.settings
     configure_logging(settings.log_format)
     keys = KeyRing(settings.api_keys)
-    buckets = TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    buckets = TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst, shared=service.shared)
     app.add_middleware(Guard, keys=keys, buckets=buckets, metrics=service.metrics,
                        max_request_bytes=settings.max_request_bytes,
                        metrics_require_auth=settings.metrics_require_auth,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -128,13 +129,39 @@ class ServerSource:
             raise DependencyError(f"{self.url}/v1/rubric did not describe a rubric ({exc!r})") from exc
         self.info = ToolInfo("unknown", "server", self.rubric.version, str(body.get("corpus_version")),
                              "unknown", self.url)
+        self.timeout = timeout
+        self.via_jobs = self._uses_jobs()
 
-    def _call(self, method: str, path: str, payload: dict | None = None, files: dict | None = None) -> dict:
+    def _uses_jobs(self) -> bool:
+        """Whether LLM reviews go through the server's review jobs: it runs them, and the review
+        asked for is an LLM one (a local review answers in well under a second)."""
+        try:
+            jobs = self.client.get(f"{self.url}/healthz").json().get("jobs")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
+        if not isinstance(jobs, dict):
+            return False
+        return self.backend == "llm" or (self.backend in (None, "auto") and jobs.get("backend") == "llm")
+
+    def _wait_for_job(self, job: dict) -> dict:
+        """Poll the job's URL until it is done (its review) or failed (a DependencyError)."""
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            job = self._call("GET", job["url"])
+            if job.get("state") == "done":
+                return job["review"]
+            if job.get("state") == "failed":
+                raise DependencyError(f"the review job {job.get('id')} failed: {job.get('error')}")
+            time.sleep(0.2)
+        raise DependencyError(f"the review job {job.get('id')} did not finish within {self.timeout:g} s")
+
+    def _call(self, method: str, path: str, payload: dict | None = None, files: dict | None = None,
+              headers: dict | None = None) -> dict:
         try:
             if files is not None:  # multipart/form-data: a Word, PDF or HTML file, converted by the API
                 response = self.client.request(method, f"{self.url}{path}", data=payload, files=files)
             else:
-                response = self.client.request(method, f"{self.url}{path}", json=payload)
+                response = self.client.request(method, f"{self.url}{path}", json=payload, headers=headers)
         except httpx.HTTPError as exc:
             raise DependencyError(f"cannot reach the design-reviewer API at {self.url}: {exc}") from exc
         if payload is not None and response.status_code in self.REFUSED:
@@ -160,7 +187,10 @@ class ServerSource:
             payload = {"document": text, "format": fmt, "title": None}
             if self.backend:
                 payload["backend"] = self.backend
-            body = self._call("POST", "/v1/reviews", payload)
+            body = self._call("POST", "/v1/reviews", payload,
+                              headers={"Prefer": "respond-async"} if self.via_jobs else None)
+            if "state" in body and "url" in body:  # 202: a job; its review when a worker is done
+                body = self._wait_for_job(body)
         try:
             review = Review.model_validate(body)
         except ValidationError as exc:

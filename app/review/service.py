@@ -16,7 +16,6 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -26,13 +25,15 @@ from app.document.convert import CONVERTER_VERSION, Converted, Limits, convert_f
 from app.document.formats import FILE_FORMATS, file_format
 from app.document.locations import place_locations
 from app.document.parse import check_limits, decode_document
-from app.errors import DocumentTooLarge, Refused
+from app.errors import DependencyError, DocumentTooLarge, Refused
 from app.review.metrics import Metrics
 from app.review.model import Review, ReviewerInfo
 from app.review.build import build_reviewer
 from app.review.reviewer import Reviewer
+from app.review.recent import Flights, Recent, RecentReviews
 from app.review.runtime import Runtime
 from app.review.slots import LineMemory, ReviewSlots
+from app.shared.state import SharedState
 from app.storage.reviews import MEMORY_URL, ReviewStore, cache_key, open_review_store, redact
 
 log = logging.getLogger("design_review")
@@ -60,6 +61,7 @@ class ReviewRequest:
     backend: str | None = None
     fresh: bool = False  # neither a stored review nor cached LLM answers: review it again
     caller: str | None = None  # who asks (an API key's id, "slack"): at most half of the slots
+    offload: bool = False  # an LLM review may run on a job worker (when jobs are configured)
     owner: str = ""  # who may read the stored review back ("" anyone): an API key's id
     file_sha256: str = ""  # set by the service for a converted file: its locations come from these bytes
 
@@ -80,6 +82,7 @@ class Reviewed:
     body: bytes
     cached: bool
     _review: Review | None = field(default=None, repr=False)
+    stored: bool = True  # False: the review database failed; the review cannot be read back by id
 
     @property
     def review(self) -> Review:
@@ -88,11 +91,19 @@ class Reviewed:
         return self._review
 
 
+class ReviewJobs(Protocol):
+    """Review jobs on a queue (app/jobs/): a review run by a worker, awaited."""
+
+    async def wait(self, request: ReviewRequest) -> Reviewed: ...
+
+    def health(self) -> dict: ...
+
+
 class ReviewService:
     """Decoding, limits, stored reviews, the review slots and the metrics around one reviewer."""
 
     def __init__(self, settings: Settings, source: ReviewerSource, store: ReviewStore | None = None,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, shared: SharedState | None = None) -> None:
         self.settings = settings
         self.source = source
         self.slots = ReviewSlots(settings.max_concurrent_reviews, settings.max_queued_reviews,
@@ -100,7 +111,11 @@ class ReviewService:
         self.metrics = metrics or Metrics()
         self.metrics.in_flight.set_function(lambda: self.slots.in_flight)
         self._store = store
-        self._recent = RecentReviews(settings.review_cache_size)
+        # Redis when DESIGN_REVIEW_REDIS_URL is set: what replicas share; else this process.
+        self.shared = shared or SharedState(settings.redis_url, settings.redis_prefix, settings.redis_retry_s)
+        self.jobs: ReviewJobs | None = None  # set by the composition root when jobs are configured
+        self._recent = RecentReviews(settings.review_cache_size, self.shared)
+        self._flights = Flights(self.shared)
         self._lines = LineMemory()
         self._shares = CallerShares(max(1, self.slots.capacity // 2))
 
@@ -164,14 +179,32 @@ class ReviewService:
             key = self.key_for(reviewer, text, request)
         else:
             key = await asyncio.to_thread(self.key_for, reviewer, text, request)
+        mine = f"{request.owner}|{key}"  # the same review, kept once per owner
+        claimed = False
         if not request.fresh:
-            mine = f"{request.owner}|{key}"  # the same review, kept once per owner
-            hit = self._recent.get(mine) or await asyncio.to_thread(self._from_store, key, request.owner)
+            hit = await self._cached(mine, key, request.owner)
+            if hit is None:  # the first of identical submissions scores it; the others wait for it
+                hit = await self._join_flight(mine, key, request.owner)
+                claimed = hit is None
             if hit is not None:
                 self.metrics.observe_review(hit.reviewer, cached=True)
                 elapsed = int((time.perf_counter() - started) * 1000)
                 return Reviewed(_ELAPSED.sub(b'"elapsed_ms":%d' % elapsed, hit.body, count=1), cached=True)
+        if request.offload and self.jobs is not None and reviewer.backend_for(request.backend) == "llm":
+            if claimed:  # the worker claims it itself
+                await asyncio.to_thread(self._flights.release, mine)
+            return await self.jobs.wait(replace(request, offload=False))
+        holding = asyncio.create_task(self._flights.hold(mine)) if claimed else None
+        try:
+            return await self._score(request, reviewer, text, key, converted)
+        finally:
+            if holding is not None:
+                holding.cancel()
+                await asyncio.to_thread(self._flights.release, mine)
 
+    async def _score(self, request: ReviewRequest, reviewer: Reviewer, text: str, key: str,
+                     converted: Converted | None) -> Reviewed:
+        """A new review in a review slot of this process, stored before it returns."""
         lines = LineMemory.lines(text)
         if len(lines) > self.settings.max_unique_lines:
             raise DocumentTooLarge(f"the document has {len(lines)} distinct lines; the limit is "
@@ -181,7 +214,7 @@ class ReviewService:
         self._shares.take(request.caller, self.slots.retry_after())
         stop = threading.Event()  # set when the reply has timed out: the work stops at its next look
 
-        def work() -> tuple[Review, bytes]:
+        def work() -> tuple[Review, bytes, bool]:
             try:
                 review = reviewer.review(text, title=request.title, fmt="markdown" if converted else request.format,
                                          topics=request.topics, backend=request.backend, fresh=request.fresh,
@@ -192,13 +225,13 @@ class ReviewService:
                 self._shares.give_back(request.caller)
             self._lines.remember(lines)
             body = review.model_dump_json()
-            self.store.put_json(review, key, body, request.owner)  # stored before anyone sees it
+            stored = self._store_new(review, key, body, request.owner, text)  # stored before anyone sees it
             if not review.reviewer.degraded:
                 self._recent.put(f"{request.owner}|{key}", Recent(_as_cached(review), review.reviewer))
-            return review, body.encode("utf-8")
+            return review, body.encode("utf-8"), stored
 
         try:
-            review, body = await self.slots.run(work, cost=self._lines.expected_seconds(lines))
+            review, body, stored = await self.slots.run(work, cost=self._lines.expected_seconds(lines))
         except Refused as exc:
             if exc.reason == "timeout":
                 stop.set()  # the review stops and frees its slot; nothing is stored
@@ -207,7 +240,56 @@ class ReviewService:
             self.metrics.refused.labels(exc.reason).inc()
             raise
         self.metrics.observe_review(review.reviewer, cached=False)
-        return Reviewed(body, cached=False, _review=review)
+        return Reviewed(body, cached=False, _review=review, stored=stored)
+
+    def _store_new(self, review: Review, key: str, body: str, owner: str, text: str | None = None) -> bool:
+        """Store a new review (and the text it read); False (logged) when the database fails: the
+        review still answers."""
+        try:
+            self.store.put_json(review, key, body, owner, text)
+        except DependencyError as exc:
+            log.error("a review was answered but not stored", extra={"fields": {"error": str(exc)[:300]}})
+            return False
+        return True
+
+    async def _cached(self, mine: str, key: str, owner: str) -> "Recent | None":
+        """The hot cache's review, else the stored one; a failing database is a miss (logged)."""
+        hit = await asyncio.to_thread(self._recent.get, mine) if self.shared.configured else self._recent.get(mine)
+        if hit is not None:
+            return hit
+        try:
+            return await asyncio.to_thread(self._from_store, key, owner)
+        except DependencyError as exc:
+            log.warning("stored reviews cannot be read: reviewing anew", extra={"fields": {"error": str(exc)[:300]}})
+            return None
+
+    async def _join_flight(self, mine: str, key: str, owner: str) -> "Recent | None":
+        """None once this call holds the key's claim (it scores); else the review the holder scored."""
+        deadline = time.monotonic() + self.settings.review_timeout_s
+        while not await asyncio.to_thread(self._flights.claim, mine):
+            await asyncio.sleep(_FLIGHT_POLL_S)
+            hit = await asyncio.to_thread(self._recent.get, mine)
+            if hit is not None:
+                return hit
+            if time.monotonic() > deadline:
+                raise Refused(503, "an identical review is still being scored; retry after the Retry-After "
+                                   "seconds", self.slots.retry_after(), reason="timeout")
+        hit = await self._cached(mine, key, owner)  # scored and stored between the look and the claim
+        if hit is not None:
+            await asyncio.to_thread(self._flights.release, mine)
+        return hit
+
+    def health(self) -> dict:
+        """The reviewer's health, with Redis and the jobs when configured: "degraded" when one is down."""
+        body = dict(self.source.health()) if hasattr(self.source, "health") else {"status": "ok"}
+        body.update(self.shared.health())
+        if self.jobs is not None:
+            body.update(self.jobs.health())
+            if self.source.ready and body.get("model"):  # the backend a review asking none gets
+                body["jobs"]["backend"] = self.source.reviewer(wait=0).backend_for(None)
+        if body.get("status") == "ok" and body.get("redis", "ok") != "ok":
+            body["status"] = "degraded"
+        return body
 
     def review_now(self, request: ReviewRequest) -> Reviewed:
         """`review` for a caller without an event loop (the CLI, `check` in process)."""
@@ -222,7 +304,7 @@ class ReviewService:
             if theirs is not None:
                 review = theirs.model_copy(update={"id": uuid.uuid4().hex,
                                                    "created_at": datetime.now(timezone.utc).isoformat()})
-                self.store.put_json(review, key, review.model_dump_json(), owner)
+                self.store.put_json(review, key, review.model_dump_json(), owner, self.store.get_text(theirs.id))
         if review is None:
             return None
         recent = Recent(_as_cached(review), review.reviewer)
@@ -267,41 +349,12 @@ def local_service(settings: Settings, reviewer: Reviewer | None = None) -> Revie
     no time limit: the person at the terminal waits for the review they asked for."""
     runtime = Runtime.of(reviewer or build_reviewer(settings, ingest_if_empty=True))
     unlimited = settings.model_copy(update={"review_timeout_s": UNLIMITED_S})
-    return ReviewService(unlimited, runtime, store=open_review_store(MEMORY_URL))
-
-
-@dataclass(frozen=True)
-class Recent:
-    """A review's JSON (with its reviewer info for the metrics), kept in memory by its key."""
-
-    body: bytes
-    reviewer: ReviewerInfo
-
-
-class RecentReviews:
-    """The most recently used reviews as JSON bytes (DESIGN_REVIEW_REVIEW_CACHE_SIZE of them)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, Recent] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Recent | None:
-        with self._lock:
-            recent = self._items.get(key)
-            if recent is not None:
-                self._items.move_to_end(key)
-            return recent
-
-    def put(self, key: str, recent: Recent) -> None:
-        with self._lock:
-            self._items[key] = recent
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+    return ReviewService(unlimited, runtime, store=open_review_store(MEMORY_URL), shared=SharedState(None))
 
 
 UNLIMITED_S = 365 * 24 * 3600.0
 _INLINE_KEY_CHARS = 256_000  # hashing this much takes well under a millisecond
+_FLIGHT_POLL_S = 0.05  # how often a review waiting on an identical one looks for its answer
 _ELAPSED = re.compile(rb'"elapsed_ms":\d+')  # a key only: quotes inside strings are escaped
 
 

@@ -45,7 +45,8 @@ def mount_slack(app: FastAPI, service) -> None:
         from app.slack.bot import SlackBot
         from app.slack.signature import SignatureGate
         handler = AsyncSlackRequestHandler(SlackBot(service.settings, service).app)
-        gate = SignatureGate(service.settings.slack_signing_secret.get_secret_value())
+        gate = SignatureGate(service.settings.slack_signing_secret.get_secret_value(),
+                             shared=getattr(service, "shared", None))
 
     @app.post(EVENTS_PATH, tags=["slack"], summary="Slack events and the /design-review command")
     async def slack_events(request: Request) -> Response:

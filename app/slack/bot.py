@@ -76,8 +76,9 @@ class SlackBot:
         self.client: AsyncWebClient = self.app.client
         # Requests' own clients copy this base URL: Slack, or the stand-in the tests run.
         self.client.base_url = (settings.slack_api_url or AsyncWebClient.BASE_URL).rstrip("/") + "/"
-        self.seen_events = TtlSet()    # event_id: Slack's retries of one delivery
-        self.seen_messages = TtlSet()  # (channel, ts): app_mention and message for one message
+        shared = getattr(service, "shared", None)  # Redis: one set for every replica
+        self.seen_events = TtlSet(shared=shared, name="events")      # event_id: Slack's retries of one delivery
+        self.seen_messages = TtlSet(shared=shared, name="messages")  # (channel, ts): app_mention and message
         self.app.middleware(self.drop_repeated_events)
         self.app.command(COMMAND)(self.on_command)
         self.app.event("app_mention")(self.on_mention)
@@ -231,7 +232,8 @@ class SlackBot:
     async def review(self, design: Design) -> Review:
         """The review from the service: stored, counted and bounded like a REST one; it runs on the
         service's review threads, so the event loop keeps acknowledging Slack."""
-        answer = await self.service.review(ReviewRequest(document=design.data, format=design.fmt, caller="slack"))
+        answer = await self.service.review(ReviewRequest(document=design.data, format=design.fmt, caller="slack",
+                                                         offload=True))  # an LLM review: on a worker
         return answer.review
 
     # ---- answering

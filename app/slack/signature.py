@@ -20,10 +20,10 @@ WINDOW_S = 300  # Slack's own rule: a request older than five minutes is refused
 class SignatureGate:
     """Checks X-Slack-Signature and X-Slack-Request-Timestamp against the signing secret."""
 
-    def __init__(self, secret: str, window_s: int = WINDOW_S) -> None:
+    def __init__(self, secret: str, window_s: int = WINDOW_S, shared=None) -> None:
         self._secret = secret.encode()
         self.window_s = window_s
-        self._seen = TtlSet(ttl=2 * window_s)
+        self._seen = TtlSet(ttl=2 * window_s, shared=shared, name="signatures")
 
     def refusal(self, headers, body: bytes, now: float | None = None) -> str | None:
         """Why the request is refused (a 401), or None when it is Slack's and fresh."""

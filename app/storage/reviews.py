@@ -35,6 +35,11 @@ SCHEMA = (
         body TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS reviews_by_document ON reviews (document_sha256, created_at)",
     "CREATE INDEX IF NOT EXISTS reviews_by_cache_key ON reviews (cache_key, created_at)",
+    # the text a review's line numbers refer to (converted to markdown for Word, PDF and HTML files):
+    # what a shared review page shows beside its findings
+    """CREATE TABLE IF NOT EXISTS review_texts (
+        id TEXT PRIMARY KEY,
+        text TEXT NOT NULL)""",
 )
 # Added after the first schema: applied to older databases when they open (an existing column is fine).
 MIGRATIONS = (
@@ -86,8 +91,8 @@ class ReviewStore:
     def _execute(self, sql: str, params: tuple = (), fetch: bool = True) -> list[tuple]:
         """Run one statement in its own transaction; reconnect once if the connection dropped."""
         for attempt in (1, 2):
-            conn = self._conn()
             try:
+                conn = self._conn()  # a server that is down fails here: a DependencyError too
                 with self._transaction(conn):  # commit on success, roll back on any error
                     cur = conn.execute(self._sql(sql), params)
                     return cur.fetchall() if fetch else []
@@ -111,12 +116,23 @@ class ReviewStore:
         """Store one review under its id (a second put of the same id is a no-op)."""
         self.put_json(review, key, review.model_dump_json(), owner)
 
-    def put_json(self, review: Review, key: str, body: str, owner: str = "") -> None:
-        """`put` with the review's JSON already made; `owner`: who may read it back ("" anyone)."""
+    def put_json(self, review: Review, key: str, body: str, owner: str = "", text: str | None = None) -> None:
+        """`put` with the review's JSON already made; `owner`: who may read it back ("" anyone);
+        `text`: the document its line numbers refer to, kept beside it."""
         self._execute(
             f"INSERT INTO reviews ({_COLUMNS}, owner) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (review.id, review.created_at, review.document.sha256, key, int(review.reviewer.degraded),
              body, owner), fetch=False)
+        if text is not None:
+            self._execute("INSERT INTO review_texts (id, text) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                          (review.id, text), fetch=False)
+
+    def get_text(self, review_id: str, owner: str | None = None) -> str | None:
+        """The document a stored review read (None: no such review for this owner, or stored without it)."""
+        mine, args = ("", ()) if owner is None else (" AND r.owner = ?", (owner,))
+        rows = self._execute("SELECT t.text FROM review_texts t JOIN reviews r ON r.id = t.id "
+                             f"WHERE t.id = ?{mine}", (review_id, *args))
+        return rows[0][0] if rows else None
 
     def get(self, review_id: str, owner: str | None = None) -> Review | None:
         """A review by id; with `owner`, only one that owner stored."""
