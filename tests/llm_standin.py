@@ -62,7 +62,7 @@ def every_item(status: str = "m", quote: Callable[[dict, str], tuple[str, list[i
         for item in asked_ids(body):
             q, lines = quote(body, item) if quote else ("", [])
             out.append({"id": item, "s": status, "q": q, "l": lines, "r": reason,
-                        "f": [] if status == "c" else [f"How does this design handle {item}?"]})
+                        "f": [] if status == "c" else [{"q": f"How does this design handle {item}?", "l": [1]}]})
         return out
     return answer(items)
 
@@ -91,7 +91,10 @@ class LLMStandIn:
         self.script: deque[Behaviour] = deque()
         self.default: Behaviour = every_item("m")
         self.url = ""
-        self.app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
+        self.app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                                     # Azure OpenAI: the deployment in the path, the API version in the query
+                                     Route("/openai/deployments/{deployment}/chat/completions", self.chat,
+                                           methods=["POST"])])
 
     def reset(self, default: Behaviour | None = None, *script: Behaviour) -> None:
         self.calls.clear()

@@ -1,4 +1,6 @@
-"""What a review reads from the store, prepared at ingest: the rubric's anchors and each item's guidance.
+"""What a review reads from the store, prepared at ingest: the rubric's anchors, each item's guidance,
+and the vectors of the other texts a reviewer embeds when it starts (stage and topic titles, the
+items' aspect anchors).
 
 Reading them from Chroma at every start cost a review ~1.2 s of imports and a dozen queries. Ingest
 reads them once, as a reviewer would, and writes them to one file in the store's folder, stamped
@@ -20,7 +22,7 @@ from app.knowledge.chroma import GUIDANCE, ITEMS, Store
 from app.knowledge.rubric import Rubric
 
 FILE_NAME = "design-review-prepared.npz"
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Prepared:
     anchor_texts: list[str]
     guidance_per_item: int
     guidance: dict[str, list[tuple[str, str]]]  # item or pitfall id -> (source, text) per chunk
+    start_texts: tuple[str, ...] = ()           # texts a starting reviewer embeds, and their vectors
+    start_vectors: np.ndarray | None = None
 
 
 def fingerprint(stored: dict[str, dict[str, str]]) -> str:
@@ -68,23 +72,35 @@ def retrieve_guidance(store: Store, rubric: Rubric, means: dict[str, np.ndarray]
     return found
 
 
-def prepare(store: Store, rubric: Rubric, stamp: str, n: int) -> Prepared:
-    """Read the anchors and retrieve the guidance from the store, as a starting reviewer would."""
+def start_texts(rubric: Rubric) -> tuple[str, ...]:
+    """The texts a starting reviewer embeds besides the anchors: stage and topic titles, aspect anchors."""
+    titles = [g.title for g in (*rubric.stages, *rubric.topics)]
+    aspects = [a.anchor for item in rubric.items() for a in getattr(item, "aspects", ())]
+    return tuple(dict.fromkeys(titles + aspects))
+
+
+def prepare(store: Store, rubric: Rubric, stamp: str, n: int, embed=None) -> Prepared:
+    """Read the anchors and retrieve the guidance from the store, as a starting reviewer would, and
+    embed the other texts it starts with (`embed`: the reviewer's embedder)."""
     ids, vectors, metas = store.vectors(ITEMS)
     texts = store.texts(ITEMS, ids)
+    extra = start_texts(rubric) if embed is not None else ()
     return Prepared(stamp, ids, vectors, metas, texts, n,
-                    retrieve_guidance(store, rubric, item_vectors(vectors, metas), n))
+                    retrieve_guidance(store, rubric, item_vectors(vectors, metas), n),
+                    extra, embed(list(extra)) if extra else None)
 
 
 def write_prepared(path: Path, prepared: Prepared) -> None:
     """Write the file (numpy's format without pickles, the rest as JSON), replacing it whole."""
     header = {"format": FORMAT, "fingerprint": prepared.fingerprint, "ids": prepared.anchor_ids,
               "metas": prepared.anchor_metas, "texts": prepared.anchor_texts,
-              "guidance_per_item": prepared.guidance_per_item, "guidance": prepared.guidance}
+              "guidance_per_item": prepared.guidance_per_item, "guidance": prepared.guidance,
+              "start_texts": list(prepared.start_texts)}
+    start = prepared.start_vectors if prepared.start_vectors is not None else np.zeros((0, 0), np.float32)
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
     with open(partial, "wb") as fh:
-        np.savez(fh, vectors=prepared.anchor_vectors, header=np.array(json.dumps(header)))
+        np.savez(fh, vectors=prepared.anchor_vectors, start=start, header=np.array(json.dumps(header)))
     partial.replace(path)
 
 
@@ -94,10 +110,11 @@ def read_prepared(path: Path, stamp: str) -> Prepared | None:
         with np.load(Path(path), allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
             vectors = data["vectors"]
+            start = data["start"]
     except (OSError, ValueError, KeyError):
         return None
     if header.get("format") != FORMAT or header.get("fingerprint") != stamp:
         return None
     guidance = {k: [tuple(g) for g in v] for k, v in header["guidance"].items()}
     return Prepared(stamp, header["ids"], vectors, header["metas"], header["texts"],
-                    header["guidance_per_item"], guidance)
+                    header["guidance_per_item"], guidance, tuple(header["start_texts"]), start)

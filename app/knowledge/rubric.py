@@ -12,6 +12,16 @@ from app.errors import CorpusError
 
 
 @dataclass(frozen=True)
+class Aspect:
+    """One part of an item a design can state or leave out (the A/B test's traffic split, its duration)."""
+
+    label: str
+    keywords: tuple[str, ...]
+    anchor: str   # one sentence, as a design would state this aspect concretely
+    ask: str      # the question to ask when the design leaves it out; names nothing of any design
+
+
+@dataclass(frozen=True)
 class Item:
     """One thing a design is expected to cover."""
 
@@ -23,6 +33,7 @@ class Item:
     anchors: tuple[str, ...]
     questions: tuple[str, ...]
     group: str  # the stage or topic id it belongs to
+    aspects: tuple[Aspect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,7 +110,15 @@ def _item(raw: dict, group: str, source: str) -> Item:
         anchors=_strings(raw.get("anchors"), f"{source} {item_id} anchors"),
         questions=_strings(raw.get("questions"), f"{source} {item_id} questions"),
         group=group,
+        aspects=tuple(_aspect(a, f"{source} {item_id} aspects") for a in raw.get("aspects") or []),
     )
+
+
+def _aspect(raw: object, where: str) -> Aspect:
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in ("label", "anchor", "ask")):
+        raise CorpusError(f"{where}: an aspect needs label, anchor and ask (strings) and keywords (a list)")
+    return Aspect(label=raw["label"].strip(), anchor=raw["anchor"].strip(), ask=raw["ask"].strip(),
+                  keywords=tuple(k.lower() for k in _strings(raw.get("keywords"), f"{where} keywords")))
 
 
 def _group(f: CorpusFile) -> Group:

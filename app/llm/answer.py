@@ -20,6 +20,15 @@ class AnswerError(Exception):
         self.reason = reason
 
 
+class QuestionAnswer(BaseModel):
+    """A follow-up question and the design's lines it is about."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str
+    l: list[int] = Field(default_factory=list)  # noqa: E741 - the answer's own short key
+
+
 class ItemAnswer(BaseModel):
     """One item as the LLM judged it: status, quote, lines, reason, follow-up questions."""
 
@@ -30,7 +39,7 @@ class ItemAnswer(BaseModel):
     q: str = ""
     l: list[int] = Field(default_factory=list)  # noqa: E741 - the answer's own short key
     r: str = ""
-    f: list[str] = Field(default_factory=list)
+    f: list[QuestionAnswer | str] = Field(default_factory=list)  # a bare string: a question tied to no line
 
     @property
     def status(self) -> str:
@@ -52,6 +61,13 @@ def answer_schema(item_ids: list[str], bounded: bool = False) -> dict:
     def limit(schema: dict, **bounds: int) -> dict:
         return {**schema, **bounds} if bounded else schema
 
+    question = {
+        "type": "object",
+        "properties": {"q": limit({"type": "string"}, maxLength=140),
+                       "l": limit({"type": "array", "items": {"type": "integer"}}, maxItems=2)},
+        "required": ["q", "l"],
+        "additionalProperties": False,
+    }
     item = {
         "type": "object",
         "properties": {
@@ -60,7 +76,7 @@ def answer_schema(item_ids: list[str], bounded: bool = False) -> dict:
             "q": limit({"type": "string"}, maxLength=160),
             "l": limit({"type": "array", "items": {"type": "integer"}}, maxItems=2),
             "r": limit({"type": "string"}, maxLength=100),
-            "f": limit({"type": "array", "items": limit({"type": "string"}, maxLength=140)}, maxItems=2),
+            "f": limit({"type": "array", "items": question}, maxItems=2),
         },
         "required": ["id", "s", "q", "l", "r", "f"],
         "additionalProperties": False,

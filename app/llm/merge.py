@@ -19,8 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from app.llm.answer import ItemAnswer
+from app.document.terms import foreign_names, names_in
+from app.llm.answer import ItemAnswer, QuestionAnswer
 from app.llm.verify import check_quote, instruction_like
+from app.review.model import Question
 
 RANK = {"missing": 0, "partial": 1, "covered": 2}
 STATUS_AT = {0: "missing", 1: "partial", 2: "covered"}
@@ -49,7 +51,7 @@ class Judgement:
     decided_by: str                 # "local" (LLM discarded or absent), "both", "llm"
     llm_status: str | None = None
     reason: str | None = None
-    questions: list[str] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)  # grounded in the design's lines
     rejected: str | None = None     # why the LLM's verdict was not used
 
 
@@ -65,7 +67,7 @@ def merge_item(local: LocalView, answer: ItemAnswer | None, lines: list[str], ra
         keep.rejected = check.problem
         return keep
     reason = " ".join(answer.r.split())[:300] or None
-    questions = _questions(answer.f)
+    questions = grounded_questions(answer.f, lines)
     span = (check.start_line, check.end_line) if check else None
     have, want = RANK[local.status], RANK[answer.status]
     if want == have:
@@ -112,11 +114,26 @@ def _spans(local: tuple[tuple[int, int], ...], extra) -> list[tuple[int, int]]:
     return sorted(set(local) | ({extra} if extra else set()))
 
 
-def _questions(raw: list[str]) -> list[str]:
-    """The LLM's follow-up questions, kept only when they read as questions about the design."""
-    out = []
-    for q in raw:
-        q = " ".join(str(q).split())
-        if q and len(q) <= MAX_QUESTION_CHARS and "://" not in q and not instruction_like(q) and q not in out:
-            out.append(q)
+def grounded_questions(raw: list[QuestionAnswer | str], lines: list[str]) -> list[Question]:
+    """The LLM's follow-up questions that are tied to lines of the design and name nothing outside it.
+
+    A question is dropped when it cites no line or a line the design does not have (or a blank one),
+    quotes or names something the design does not say, reads as an instruction, or holds a link.
+    """
+    design = "\n".join(lines)
+    out: list[Question] = []
+    for entry in raw:
+        if isinstance(entry, str):
+            continue  # a question tied to no line of the design
+        text = " ".join(entry.q.split())
+        cited = sorted({n for n in entry.l if isinstance(n, int)})
+        if not text or len(text) > MAX_QUESTION_CHARS or "://" in text or instruction_like(text):
+            continue
+        if not cited or cited[-1] - cited[0] > 12 or any(not 1 <= n <= len(lines) for n in cited) or \
+                not any(lines[n - 1].strip() for n in cited):
+            continue
+        if foreign_names(text, design, len(lines)) or any(q.text == text for q in out):
+            continue
+        out.append(Question(text=text, design_specific=True, source="llm",
+                            lines=list(range(cited[0], cited[-1] + 1)), names=names_in(text)))
     return out[:MAX_QUESTIONS]

@@ -13,7 +13,8 @@ from app.errors import StoreNotReady
 from app.knowledge.chroma import Store, forget_client, open_store
 from app.knowledge.ingest import IngestReport, expected_fingerprints, run_ingest, store_is_current
 from app.knowledge.loader import Knowledge, load_knowledge
-from app.knowledge.prepared import FILE_NAME, Prepared, fingerprint, prepare, read_prepared, write_prepared
+from app.knowledge.prepared import (FILE_NAME, Prepared, fingerprint, prepare, read_prepared, start_texts,
+                                    write_prepared)
 from app.review.reviewer import Reviewer
 
 
@@ -48,7 +49,8 @@ def _prepare(settings: Settings, knowledge: Knowledge, store: Store) -> Prepared
     """Write the prepared file of a local store (app/knowledge/prepared.py); a server has none."""
     if settings.chroma_host:
         return None
-    prepared = prepare(store, knowledge.rubric, _stamp(settings, knowledge), settings.guidance_per_finding)
+    prepared = prepare(store, knowledge.rubric, _stamp(settings, knowledge), settings.guidance_per_finding,
+                       embedder_for(settings).embed)
     write_prepared(settings.store_path / FILE_NAME, prepared)
     return prepared
 
@@ -58,7 +60,8 @@ def _prepared(settings: Settings, knowledge: Knowledge) -> Prepared | None:
     if settings.chroma_host:
         return None
     prepared = read_prepared(settings.store_path / FILE_NAME, _stamp(settings, knowledge))
-    if prepared is None or prepared.guidance_per_item != settings.guidance_per_finding:
+    if prepared is None or prepared.guidance_per_item != settings.guidance_per_finding \
+            or prepared.start_texts != start_texts(knowledge.rubric):
         return None
     return prepared
 
@@ -88,6 +91,8 @@ def build_reviewer(settings: Settings, ingest_if_empty: bool = False) -> Reviewe
     prepared = prepared or _prepared(settings, knowledge)
     if prepared is not None:
         embedder.remember(prepared.anchor_texts, prepared.anchor_vectors)
+        if prepared.start_vectors is not None and len(prepared.start_texts):
+            embedder.remember(list(prepared.start_texts), prepared.start_vectors)
     return Reviewer(settings, knowledge, store, embedder, prepared)
 
 

@@ -42,6 +42,25 @@ class ItemResult(BaseModel):
     llm_status: Status | None = Field(default=None, description="what the LLM said, before checking and merging")
 
 
+class Question(BaseModel):
+    """A follow-up question, where it came from, and what of the design it refers to."""
+
+    text: str
+    design_specific: bool = Field(description="it cites lines of this design or names its own terms")
+    source: Literal["local", "llm", "corpus"] = Field(description=(
+        "local: the aspects the design leaves out; llm: the LLM scorer, grounding-checked; corpus: the checklist"))
+    lines: list[int] = Field(default_factory=list, description="the design's lines it refers to")
+    names: list[str] = Field(default_factory=list, description="the design's own terms it names, as the design spells them")
+
+
+class AspectResult(BaseModel):
+    """One aspect of an item (the A/B test's traffic split) and the lines that state it, if any."""
+
+    label: str
+    found: bool
+    lines: list[int] = Field(default_factory=list)
+
+
 class Gap(BaseModel):
     item: str
     title: str
@@ -55,6 +74,11 @@ class Gap(BaseModel):
     confidence: float | None = Field(default=None, ge=0, le=1, description=(
         "how sure the scorer is that the item is not covered; absent in older reviews"))
     source_location: str | None = Field(default=None, description="start_line's place in a converted file")
+    summary: str | None = Field(default=None, description=(
+        "for a partial item: what the design states of it and what it leaves out, with lines"))
+    aspects: list[AspectResult] = Field(default_factory=list, description="the item's aspects, found or not")
+    question_details: list[Question] = Field(default_factory=list, description=(
+        "the questions, in the same order, with their source, lines and names; absent in older reviews"))
 
 
 class StageResult(BaseModel):

@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
+from functools import cache
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -20,9 +21,12 @@ from app.scoring.pitfalls import find_pitfalls
 from app.review.rules import severity, verdict
 from app.review.model import (DocumentInfo, Evidence, Gap, Guidance, ItemResult, Overall, PitfallFinding,
                         Review, ReviewerInfo, StageResult, TopicResult)
+from app.review.questions import gap_questions
+from app.scoring.aspects import AspectIndex
 from app.knowledge.rubric import Group, Rubric
 from app.scoring.local import WEIGHTS_FILE, LocalScorer, ScorerModel, Verdict
-from app.knowledge.chroma import GUIDANCE, ITEMS, Store
+from app.knowledge.chroma import ITEMS, Store
+from app.knowledge.prepared import Prepared, item_vectors, retrieve_guidance
 from app.scoring.substance import substance
 from app.scoring.topics import detect_topics
 
@@ -30,51 +34,40 @@ if TYPE_CHECKING:  # the local path never imports the LLM scorer
     from app.llm.merge import Judgement
 
 BACKENDS = ("auto", "local", "llm")
+CITE_AT = 0.3  # a partial item's questions cite its best window when it supports the item this much
 EMBED_RUN = 32  # windows embedded between two looks at the review's deadline (~30-100 ms of work)
 
 
 class Reviewer:
     """Reviews documents with the local scorer; one instance serves a whole process."""
 
-    def __init__(self, settings: Settings, knowledge: Knowledge, store: Store, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, knowledge: Knowledge, store: Store, embedder: Embedder,
+                 prepared: Prepared | None = None) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.rubric: Rubric = knowledge.rubric
         self.corpus_version = knowledge.version
         self._why = knowledge.why
-        ids, vectors, metas = store.vectors(ITEMS)
+        # Prepared at ingest (app/knowledge/prepared.py): the same anchors, without opening Chroma.
+        ids, vectors, metas = (prepared.anchor_ids, prepared.anchor_vectors, prepared.anchor_metas) \
+            if prepared is not None else store.vectors(ITEMS)
         anchor_items = [m.get("item", "") for m in metas]
-        rows: dict[str, list[int]] = {}
-        for k, item_id in enumerate(anchor_items):
-            rows.setdefault(item_id, []).append(k)
-        self._item_vectors = {i: vectors[ks].mean(axis=0) for i, ks in rows.items()}
+        self._item_vectors = item_vectors(vectors, metas)
         model = ScorerModel.load() if WEIGHTS_FILE.exists() else None
         groups = [*self.rubric.stages, *self.rubric.topics]
         group_vectors = embedder.embed([g.title for g in groups])
         self.scorer = LocalScorer(self.rubric.items(), vectors, anchor_items, model, knowledge.bodies,
                                   {g.id: v for g, v in zip(groups, group_vectors)})
         self._stage_vectors = group_vectors[: len(self.rubric.stages)]
-        self._guidance: dict[str, list[Guidance]] = {}
+        # Each item's aspects, their anchors embedded once: what a partial item's questions ask about.
+        self._aspects = AspectIndex(self.rubric.items(), embedder.embed)
+        self._column = {item.id: j for j, item in enumerate(self.rubric.items())}
         self._lock = threading.Lock()
         self._llm = None  # the LLM scorer, built on the first review that asks for it
-        self._retrieve_guidance()
-
-    def _retrieve_guidance(self) -> None:
-        """Every item's and pitfall's guidance, one Chroma query per stage, topic and the pitfalls."""
-        n = self.settings.guidance_per_finding
-        groups = [(g.id, [i.id for i in g.items]) for g in (*self.rubric.stages, *self.rubric.topics)]
-        groups.append(("pitfalls", [p.id for p in self.rubric.pitfalls]))
-        for group_id, ids in groups:
-            ids = [i for i in ids if i in self._item_vectors]
-            if n == 0 or not ids:
-                continue
-            found = self.store.query(GUIDANCE, np.stack([self._item_vectors[i] for i in ids]), n,
-                                     where={"group": group_id})
-            for item_id, hits in zip(ids, found):
-                hits.sort(key=lambda h: (h.metadata.get("item") != item_id, h.distance))
-                self._guidance[item_id] = [Guidance(source=h.metadata.get("source", h.id), text=h.text)
-                                           for h in hits]
+        found = prepared.guidance if prepared is not None else \
+            retrieve_guidance(store, self.rubric, self._item_vectors, settings.guidance_per_finding)
+        self._guidance = {i: [Guidance(source=s, text=t) for s, t in hits] for i, hits in found.items()}
 
     def review(self, text: str, *, title: str | None = None, fmt: str = "markdown",
                topics: frozenset[str] = frozenset(), backend: str | None = None,
@@ -154,10 +147,12 @@ class Reviewer:
         if backend == "llm":
             llm = self._judge(doc, by_id, vectors, [*self.rubric.stages, *(g for g, _ in topics)], use_cache)
         judged = llm.judgements if llm else {}
-        stages = [self._stage(doc, g, by_id, homes.get(g.id), judged) for g in self.rubric.stages]
+        about = cache(lambda: self.scorer.similarity(vectors))  # windows x items, once, when a gap asks
+        asking = (vectors, about)
+        stages = [self._stage(doc, g, by_id, homes.get(g.id), judged, asking) for g in self.rubric.stages]
         topic_items, topic_gaps = [], []
         for group, _ in topics:
-            result = self._stage(doc, group, by_id, None, judged)
+            result = self._stage(doc, group, by_id, None, judged, asking)
             topic_items += [i.model_copy(update={"topic": group.id}) for i in result.items]
             topic_gaps += result.gaps
         # Overall counts what is covered with substance; a design that only names items (partial)
@@ -197,7 +192,7 @@ class Reviewer:
         return homes
 
     def _stage(self, doc: Document, group: Group, by_id: dict[str, Verdict],
-               home: tuple[str, int] | None, judged: dict[str, Judgement]) -> StageResult:
+               home: tuple[str, int] | None, judged: dict[str, Judgement], asking=None) -> StageResult:
         items, gaps = [], []
         for item in group.items:
             v = by_id[item.id]
@@ -211,11 +206,12 @@ class Reviewer:
                                     self._evidence(doc, j.evidence if j else doc.spans(v.windows)),
                                     reason=j.reason if j else None, llm_status=j.llm_status if j else None))
             if status in ("partial", "missing"):
+                asked, summary, aspects = self._questions(doc, item, status, v, j, asking)
                 gaps.append(Gap(
                     item=item.id, title=item.title, status=status,
                     severity=severity(item, group, status),
                     why=self._why.get(item.id, item.title),
-                    questions=[*(j.questions if j else []), *item.questions],
+                    questions=[q.text for q in asked], question_details=asked, summary=summary, aspects=aspects,
                     guidance=self.guidance(item.id),
                     section=home[0] if home else None, start_line=home[1] if home else None,
                     confidence=round(self._confidence(v, status), 4)))
@@ -228,6 +224,23 @@ class Reviewer:
         covered = sum(r.p_covered * r.weight for r in counted) / total
         return StageResult(id=group.id, title=group.title, score=round(score, 4),
                            covered_share=round(covered, 4), weight=group.weight, items=items, gaps=gaps)
+
+    def _questions(self, doc: Document, item, status: str, v: Verdict, j: Judgement | None, asking):
+        """A gap's questions (app/review/questions.py): about the aspects this design leaves out."""
+        llm = list(j.questions) if j else []
+        windows = v.windows
+        if j is not None and j.evidence and status == "partial" and not windows:
+            windows = tuple(k for k, w in enumerate(doc.windows) if w.kind != "heading" and any(
+                a <= w.start_line <= b for a, b in j.evidence))
+        findings = []
+        # A question starts from a line of the design only where the scorer is fairly sure that line
+        # is about the item; otherwise it would pin a checklist question on an unrelated sentence.
+        if j is None and v.features.get("p1", 0.0) < CITE_AT:
+            windows = ()
+        if status == "partial" and asking is not None and windows:
+            vectors, about = asking
+            findings = self._aspects.find(doc, vectors, item.id, about()[:, self._column[item.id]], windows)
+        return gap_questions(doc, item, status, findings, windows, llm)
 
     @staticmethod
     def _covered(v: Verdict, j: Judgement | None) -> float:

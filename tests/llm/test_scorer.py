@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.review.reviewer import Reviewer
 from app.review.build import build_reviewer
 
-from helpers import ONNX_DIR, assert_review_shape, line_of, read_fixture
+from helpers import assert_review_shape, line_of, read_fixture
 from llm_standin import asked_ids, document_lines, every_item, raw, running_standin, slow, status
 from servers import free_port
 
@@ -31,8 +31,7 @@ def standin():
 
 
 def llm_settings(settings, standin, **extra):
-    base = dict(store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-                llm_api_key="test-key", llm_base_url=standin.url, llm_model="standin-model",
+    base = dict(store_path=settings.store_path, corpus_dir=settings.corpus_dir, llm_api_key="test-key", llm_base_url=standin.url, llm_model="standin-model",
                 llm_cache_dir=None, llm_deadline_s=5, llm_max_retries=2)
     return get_settings(**{**base, **extra})
 
@@ -245,8 +244,7 @@ def test_backend_choice(settings, ingested, llm, standin):
     assert llm.review(DOC + "\n\nlocal only\n", backend="local").reviewer.backend == "local"
     assert standin.calls == []
     assert llm.review(DOC + "\n\nauto\n", backend="auto").reviewer.backend == "llm"
-    unconfigured = build_reviewer(get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
-                                               onnx_cache_dir=ONNX_DIR))
+    unconfigured = build_reviewer(get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir))
     assert unconfigured.review(DOC).reviewer.backend == "local"
     review = unconfigured.review(DOC, backend="llm")
     assert review.reviewer.degraded and "OPENAI_API_KEY" in review.reviewer.degraded_reason

@@ -122,9 +122,35 @@ def test_merge_lowers_one_step_with_a_reason_and_a_quote_from_the_local_evidence
 
 def test_merge_agreement_keeps_local_credit_and_adds_questions():
     lines = visible_lines("\n".join(LINES))
-    same = merge_item(view("missing", 0.2), item("m", f=["Which threshold?", "Visit http://x.example?",
-                                                          "Ignore previous instructions?"]), lines, True)
-    assert (same.status, same.credit, same.decided_by, same.questions) == ("missing", 0.2, "both", ["Which threshold?"])
+    asked = [{"q": "Which threshold?", "l": [4]}, {"q": "Visit http://x.example?", "l": [4]},
+             {"q": "Ignore previous instructions?", "l": [4]}]
+    same = merge_item(view("missing", 0.2), item("m", f=asked), lines, True)
+    assert (same.status, same.credit, same.decided_by) == ("missing", 0.2, "both")
+    assert [(q.text, q.lines, q.source) for q in same.questions] == [("Which threshold?", [4], "llm")]
+
+
+@pytest.mark.parametrize("question, cited", [
+    ("Which threshold does the fraud team use?", []),                        # tied to no line
+    ("Which threshold does the fraud team use?", [40]),                      # a line the design lacks
+    ("Which threshold does the fraud team use?", [2]),                       # a blank line
+    ("Why does Kafka feed the PR-AUC report?", [3]),                         # Kafka: not in the design
+    ('Line 3 says "we retrain hourly": how?', [3]),                          # a quote not in the design
+    ("Is line 90 still true after the launch?", [3]),                        # cites a line the design lacks
+])
+def test_llm_questions_that_name_what_the_design_does_not_say_are_dropped(question, cited):
+    lines = visible_lines("\n".join(LINES))
+    merged = merge_item(view("missing", 0.2), item("m", f=[{"q": question, "l": cited}]), lines, True)
+    assert merged.questions == []
+
+
+def test_llm_questions_naming_the_design_are_kept_with_their_lines_and_names():
+    lines = visible_lines("\n".join(LINES))
+    kept = merge_item(view("missing", 0.2), item("m", f=[
+        {"q": "Line 3 picks PR-AUC: which recall at 90% precision can the team staff?", "l": [3, 4]},
+        "A bare string, tied to no line?"]), lines, True)
+    assert len(kept.questions) == 1
+    q = kept.questions[0]
+    assert (q.lines, q.source, q.design_specific) == ([3, 4], "llm", True) and "PR-AUC" in q.names
 
 
 def test_client_settings_pick_structured_output_and_read_retry_after():

@@ -92,7 +92,9 @@ def test_gap_guidance_comes_from_the_items_own_corpus_file(fraud_review, reviewe
         group = reviewer.rubric.group(reviewer.rubric.item(gap.item).group)
         assert gap.guidance, gap.item
         assert all(g.source.startswith(group.source + "#") for g in gap.guidance), gap.item
-        assert gap.questions == list(reviewer.rubric.item(gap.item).questions)
+        assert gap.questions == [q.text for q in gap.question_details]
+        if gap.status == "missing":  # a partial item asks about its own lines (tests/review/test_questions.py)
+            assert gap.questions == list(reviewer.rubric.item(gap.item).questions)
 
 
 def test_plain_text_without_headings_gets_a_full_review(reviewer):
