@@ -33,7 +33,7 @@ def start_server(folder: Path, key: str, port: int) -> subprocess.Popen:
                DESIGN_REVIEW_RATE_LIMIT_PER_MINUTE="0", DESIGN_REVIEW_LOG_FORMAT="json",
                SLACK_BOT_TOKEN="xoxb-fuzz", SLACK_SIGNING_SECRET=secrets.token_hex(16),
                SLACK_API_URL="http://127.0.0.1:9/api/")
-    for name in ("STORE_PATH", "CORPUS_DIR", "ONNX_CACHE_DIR"):
+    for name in ("STORE_PATH", "CORPUS_DIR"):
         if os.environ.get(f"DESIGN_REVIEW_{name}"):
             env[f"DESIGN_REVIEW_{name}"] = os.environ[f"DESIGN_REVIEW_{name}"]
     log = open(folder / "server.log", "wb")

@@ -182,7 +182,7 @@ def report(name: str, tally: Tally, elapsed: float) -> bool:
 def start_server(folder: Path, keys: list[str], extra: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESIGN_REVIEW_")}
-    for name in ("STORE_PATH", "CORPUS_DIR", "ONNX_CACHE_DIR"):
+    for name in ("STORE_PATH", "CORPUS_DIR"):
         if os.environ.get(f"DESIGN_REVIEW_{name}"):
             env[f"DESIGN_REVIEW_{name}"] = os.environ[f"DESIGN_REVIEW_{name}"]
     env.update(DESIGN_REVIEW_DATABASE_URL=f"sqlite:///{folder}/reviews.db",

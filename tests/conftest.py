@@ -1,7 +1,7 @@
 """Shared fixtures: one ingested temp store, one reviewer and one live HTTP server per session.
 
 Everything is real: Chroma persistent client in a temp folder, the packaged embedding model on
-the default backend (its ONNX export cached under <repo>/.design-review/onnx), uvicorn on a
+the default backend (the int8 ONNX export shipped in app/embedding/model/), uvicorn on a
 loopback port. The corpus is snapshotted once, so edits made to corpus/ while the suite runs
 cannot put the store and the rubric out of step.
 """
@@ -19,7 +19,7 @@ from app.config import Settings, get_settings
 from app.review.reviewer import Reviewer
 from app.review.build import build_reviewer, ingest
 
-from helpers import ONNX_DIR, REPO, SERVER_MAX_BYTES, SERVER_MAX_LINES
+from helpers import REPO, SERVER_MAX_BYTES, SERVER_MAX_LINES
 from servers import app_server
 
 
@@ -47,7 +47,7 @@ def corpus_snapshot(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory, corpus_snapshot, clean_environment) -> Settings:
     store = tmp_path_factory.mktemp("store") / "chroma"
-    return get_settings(store_path=store, corpus_dir=corpus_snapshot, onnx_cache_dir=ONNX_DIR)
+    return get_settings(store_path=store, corpus_dir=corpus_snapshot)
 
 
 @pytest.fixture(scope="session")
@@ -63,11 +63,10 @@ def reviewer(settings, ingested) -> Reviewer:
 
 @pytest.fixture(scope="session")
 def cli_env(settings, ingested) -> dict[str, str]:
-    """Environment for CLI subprocesses: the session store, corpus and ONNX cache."""
+    """Environment for CLI subprocesses: the session store and corpus."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESIGN_REVIEW_")}
     env.update(DESIGN_REVIEW_STORE_PATH=str(settings.store_path),
                DESIGN_REVIEW_CORPUS_DIR=str(settings.corpus_dir),
-               DESIGN_REVIEW_ONNX_CACHE_DIR=str(ONNX_DIR),
                PYTHONPATH=str(REPO))
     return env
 
@@ -80,7 +79,7 @@ def server_url(settings, ingested, tmp_path_factory):
     """
     database = tmp_path_factory.mktemp("reviews") / "reviews.db"
     app_settings = get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
-                                onnx_cache_dir=ONNX_DIR, max_document_bytes=SERVER_MAX_BYTES,
+                                max_document_bytes=SERVER_MAX_BYTES,
                                 max_document_lines=SERVER_MAX_LINES,
                                 database_url=f"sqlite:///{database}", rate_limit_per_minute=0)
     with app_server(app_settings) as url:

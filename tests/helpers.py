@@ -11,7 +11,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-ONNX_DIR = REPO / ".design-review" / "onnx"
 # Small limits for the live server, so the 413 paths are cheap to reach.
 SERVER_MAX_BYTES = 20_000
 SERVER_MAX_LINES = 400

@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 import httpx
 import uvicorn
 
-from helpers import ONNX_DIR, REPO
+from helpers import REPO
 
 
 def free_port() -> int:
@@ -166,7 +166,6 @@ def process_env(settings, **variables: str) -> dict[str, str]:
     """The environment for a subprocess server over the session store and corpus."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESIGN_REVIEW_")}
     env.update(DESIGN_REVIEW_STORE_PATH=str(settings.store_path),
-               DESIGN_REVIEW_CORPUS_DIR=str(settings.corpus_dir),
-               DESIGN_REVIEW_ONNX_CACHE_DIR=str(ONNX_DIR), PYTHONPATH=str(REPO))
+               DESIGN_REVIEW_CORPUS_DIR=str(settings.corpus_dir), PYTHONPATH=str(REPO))
     env.update({f"DESIGN_REVIEW_{k.upper()}": str(v) for k, v in variables.items()})
     return env

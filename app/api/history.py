@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from app.errors import UserError
@@ -47,6 +48,19 @@ async def get_review(service: ServiceDep, request: Request,
                              "POST /v1/reviews answered with, or list a document's reviews with "
                              "GET /v1/reviews?document_sha256=<sha256>")
     return review
+
+
+@router.get("/v1/reviews/{review_id}/document", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}, "description": "the document's text"}})
+async def get_review_document(service: ServiceDep, request: Request,
+                              review_id: Annotated[str, Path(min_length=1, max_length=128)]) -> PlainTextResponse:
+    """The text a stored review read, its line numbers as the review cites them (for a Word, PDF or
+    HTML file: the markdown it was converted to). With API keys, to the key that stored it."""
+    text = await run_in_threadpool(service.store.get_text, review_id, readable_by(request, service))
+    if text is None:
+        raise ReviewNotFound(f"no stored review with the id {review_id!r} has its document: reviews stored "
+                             "before documents were kept have none")
+    return PlainTextResponse(text, headers={"Cache-Control": "private, no-store"})
 
 
 @router.get("/v1/reviews", response_model=ReviewHistory)

@@ -47,8 +47,7 @@ def gap_questions(doc: Document, item: Item, status: str, findings: list[AspectF
             local.append(_ask(points[k % len(points)], f.aspect.ask))
     else:
         local.append(_ask(points[0], VAGUE))
-    summary = _summary(doc, found, missing, points, terms) if points or found else None
-    return _cap(llm + local), summary, aspects
+    return _cap(llm + local), _summary(doc, found, missing, points, terms), aspects
 
 
 def _substantive(doc: Document, k: int) -> bool:
@@ -105,7 +104,8 @@ def _summary(doc: Document, found: list[AspectFinding], missing: list[AspectFind
         lines, term = _point(doc, f.windows[0], terms)
         stated.append(f"{f.aspect.label} at line {lines[0]}" + (f" ({term})" if term else ""))
     parts = [("states " + ", ".join(stated)) if stated else
-             f"mentions the item at line {points[0][0][0]} without its parts"]
+             f"mentions the item at line {points[0][0][0]} without its parts" if points else
+             "mentions the item only in passing"]
     if missing:
         parts.append("no " + ", no ".join(f.aspect.label for f in missing))
     return "; ".join(parts)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from app.config import get_settings
-from helpers import ONNX_DIR, assert_review_shape, read_fixture
+from helpers import assert_review_shape, read_fixture
 from llm_standin import every_item, running_standin, status
 from servers import app_server
 
@@ -23,7 +23,7 @@ def standin():
 @pytest.fixture(scope="module")
 def api(settings, ingested, standin):
     app_settings = get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
-                                onnx_cache_dir=ONNX_DIR, llm_api_key="test-key", llm_base_url=standin.url,
+                                llm_api_key="test-key", llm_base_url=standin.url,
                                 llm_model="standin-model", llm_cache_dir=None)
     with app_server(app_settings, timeout=60) as url:
         with httpx.Client(base_url=url, timeout=60) as client:

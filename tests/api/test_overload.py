@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.config import get_settings
-from helpers import ONNX_DIR, read_fixture
+from helpers import read_fixture
 from servers import app_server
 
 
@@ -41,7 +41,7 @@ def wait_for_review_in_flight(url: str, timeout: float = 30.0) -> None:
 def ops_settings(settings, tmp_path):
     def make(**overrides):
         return get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
-                            onnx_cache_dir=ONNX_DIR, database_url=f"sqlite:///{tmp_path}/r.db",
+                            database_url=f"sqlite:///{tmp_path}/r.db",
                             rate_limit_per_minute=0, **overrides)
     return make
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from app.config import get_settings
-from helpers import ONNX_DIR, read_fixture
+from helpers import read_fixture
 from servers import app_server
 
 A, B = "key-of-team-a", "key-of-team-b"
@@ -18,7 +18,7 @@ def auth(key: str) -> dict[str, str]:
 
 def serve_with(settings, tmp_path, **extra):
     return app_server(get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
-                                   onnx_cache_dir=ONNX_DIR, database_url=f"sqlite:///{tmp_path}/r.db",
+                                   database_url=f"sqlite:///{tmp_path}/r.db",
                                    api_keys=f"{A},{B}", rate_limit_per_minute=0, **extra))
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.config import get_settings
-from helpers import ONNX_DIR, SERVER_MAX_BYTES, SERVER_MAX_LINES, assert_review_shape, read_fixture
+from helpers import SERVER_MAX_BYTES, SERVER_MAX_LINES, assert_review_shape, read_fixture
 from servers import app_server, wait_healthy
 
 
@@ -138,8 +138,7 @@ def test_wrong_routes_are_4xx(client, method, path, status):
 
 
 def test_a_server_without_a_store_refuses_bad_input_first_then_names_the_fix(tmp_path):
-    settings = get_settings(store_path=tmp_path / "never-ingested", onnx_cache_dir=ONNX_DIR,
-                            database_url=f"sqlite:///{tmp_path}/r.db")
+    settings = get_settings(store_path=tmp_path / "never-ingested", database_url=f"sqlite:///{tmp_path}/r.db")
     with app_server(settings, healthy=False) as url:
         health = wait_healthy(url, timeout=60, allow_error=True)
         assert health.status_code == 503 and health.json()["status"] == "error"

@@ -10,7 +10,6 @@ import time
 import httpx
 
 from app.config import get_settings
-from helpers import ONNX_DIR
 from servers import app_server
 
 KEY = "slow-body-test-key"
@@ -26,8 +25,7 @@ def open_slow_request(url: str) -> socket.socket:
 
 def test_slow_slack_bodies_neither_starve_the_api_nor_hold_on_forever(settings, ingested, tmp_path):
     with app_server(get_settings(
-            store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-            database_url=f"sqlite:///{tmp_path}/r.db", api_keys=KEY, rate_limit_per_minute=0,
+            store_path=settings.store_path, corpus_dir=settings.corpus_dir, database_url=f"sqlite:///{tmp_path}/r.db", api_keys=KEY, rate_limit_per_minute=0,
             max_in_flight_requests=8, body_timeout_s=3, slack_bot_token="xoxb-slow",
             slack_signing_secret="slow-secret")) as url:
         slow = [open_slow_request(url) for _ in range(16)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from app.config import get_settings
-from helpers import ONNX_DIR, read_fixture
+from helpers import read_fixture
 from servers import app_server, wait_healthy
 
 
@@ -17,8 +17,7 @@ def corrupt_store(folder) -> None:
 def test_a_corrupt_store_is_an_error_in_healthz_naming_the_fix(tmp_path, corpus_snapshot):
     store = tmp_path / "chroma"
     corrupt_store(store)
-    settings = get_settings(store_path=store, corpus_dir=corpus_snapshot, onnx_cache_dir=ONNX_DIR,
-                            database_url=f"sqlite:///{tmp_path}/r.db")
+    settings = get_settings(store_path=store, corpus_dir=corpus_snapshot, database_url=f"sqlite:///{tmp_path}/r.db")
     with app_server(settings, healthy=False) as url:
         health = wait_healthy(url, timeout=60, allow_error=True)
         assert health.status_code == 503 and health.json()["status"] == "error"
@@ -30,8 +29,7 @@ def test_a_corrupt_store_is_an_error_in_healthz_naming_the_fix(tmp_path, corpus_
 def test_auto_ingest_rebuilds_a_corrupt_store_and_keeps_the_old_one_aside(tmp_path, corpus_snapshot):
     store = tmp_path / "chroma"
     corrupt_store(store)
-    settings = get_settings(store_path=store, corpus_dir=corpus_snapshot, onnx_cache_dir=ONNX_DIR,
-                            database_url=f"sqlite:///{tmp_path}/r.db", auto_ingest=True)
+    settings = get_settings(store_path=store, corpus_dir=corpus_snapshot, database_url=f"sqlite:///{tmp_path}/r.db", auto_ingest=True)
     with app_server(settings, timeout=300) as url:
         review = httpx.post(f"{url}/v1/reviews", json={"document": read_fixture("fraud_metrics.md")},
                             timeout=60)

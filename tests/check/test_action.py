@@ -20,7 +20,7 @@ import yaml
 
 from app.check.comment import MARKER
 
-from helpers import CHECK_FIXTURES, ONNX_DIR, REPO
+from helpers import CHECK_FIXTURES, REPO
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 TOKEN = "ghs-job-token"
@@ -71,7 +71,6 @@ def runner(tmp_path, settings, cli_env, forge_api):
     temp, action_path, bin_dir = tmp_path / "runner-temp", tmp_path / "action", tmp_path / "bin"
     (temp / "design-review").mkdir(parents=True)
     (temp / "design-review" / "chroma").symlink_to(settings.store_path)  # the session's ingested store
-    (temp / "design-review" / "onnx").symlink_to(ONNX_DIR)
     action_path.mkdir()
     (action_path / "corpus").symlink_to(settings.corpus_dir)
     bin_dir.mkdir()

@@ -16,7 +16,7 @@ from app.review.build import store_for
 from app.keys import hash_key
 from app.knowledge.chroma import GUIDANCE, ITEMS
 
-from helpers import FIXTURES, ONNX_DIR, assert_review_shape, cli_command, read_fixture
+from helpers import FIXTURES, assert_review_shape, cli_command, read_fixture
 
 TIMEOUT = 120
 
@@ -100,7 +100,7 @@ def test_ingest_prints_a_summary_line(tmp_path, corpus_snapshot, cli_env):
     assert len(lines) == 1
     match = re.fullmatch(r"ingest: (\d+) added, 0 updated, 0 removed, 0 unchanged in \d+\.\d\ds", lines[0])
     assert match, lines[0]
-    settings = get_settings(store_path=store, corpus_dir=corpus, onnx_cache_dir=ONNX_DIR)
+    settings = get_settings(store_path=store, corpus_dir=corpus)
     stored = store_for(settings)
     assert int(match[1]) == stored.count(GUIDANCE) + stored.count(ITEMS) > 0
 

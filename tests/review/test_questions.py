@@ -65,8 +65,9 @@ def test_a_partial_item_says_what_is_there_and_asks_only_about_what_is_missing(d
             for a in gap.aspects:
                 assert bool(a.lines) == a.found
                 assert (f"no {a.label}" in gap.summary) == (not a.found) or a.found
-            if missing:
-                assert len([q for q in gap.question_details if q.source == "local"]) == min(3, len(missing))
+            local = [q for q in gap.question_details if q.source == "local"]
+            if missing and local:  # (no line of the design to start from: the corpus's questions)
+                assert len(local) == min(3, len(missing))
     assert seen
 
 
@@ -83,6 +84,8 @@ def test_the_design_term_is_the_design_own_spelling():
     terms = ["pr auc", "ndcg", "offline metric"]
     assert design_term("We rank by NDCG@10 on the last week.", terms) == "NDCG@10"
     assert design_term("The offline metric is chosen later.", terms) == "offline metric"
-    assert design_term("LightGBM scores each payment.", terms) == "LightGBM"
+    # another name on the line may be what it is about, or not: never named on a guess
+    assert design_term("LightGBM scores each payment.", terms) is None
+    assert design_term("LightGBM ranks the payments; NDCG decides.", terms) == "NDCG"
     assert design_term("nothing here", terms) is None
     assert names_in("Line 4 mentions LightGBM: what is the split?") == ["LightGBM"]

@@ -25,7 +25,7 @@ from app.review.model import SEVERITY_RANK
 from app.slack.blocks import TOP_GAPS, top_gaps
 from app.slack.bot import COMMAND
 from app.slack.socket_mode import serve as serve_socket_mode
-from helpers import ONNX_DIR, REPO, cli_command, read_fixture
+from helpers import REPO, cli_command, read_fixture
 from servers import app_server, serve
 from slack_standin import BOT_ID, BOT_USER_ID, TEAM_ID, block_texts, limit_problems
 
@@ -41,8 +41,7 @@ def next_ts() -> str:
 def slack_url(settings, ingested, standin):
     """The real app with the Slack bot configured against the stand-in, ready once /healthz is 200."""
     with app_server(get_settings(
-            store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-            slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{standin.url}/api/",
+            store_path=settings.store_path, corpus_dir=settings.corpus_dir, slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{standin.url}/api/",
             slack_allowed_hosts=[standin.url.removeprefix("http://")])) as url:
         yield url
 
@@ -109,7 +108,7 @@ def quiet_period(seconds: float = 1.0) -> None:
 
 def test_unconfigured_bot_answers_503_naming_the_variables(settings):
     app = create_app(get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir,
-                                  onnx_cache_dir=ONNX_DIR, slack_bot_token=None, slack_signing_secret=None))
+                                  slack_bot_token=None, slack_signing_secret=None))
     with serve(app, lifespan="off") as url:
         response = httpx.post(f"{url}/slack/events", json={"type": "url_verification"}, timeout=10)
     assert response.status_code == 503
@@ -320,8 +319,7 @@ def test_manifest_declares_the_command_events_and_scopes_the_bot_uses():
 
 def test_socket_mode_answers_a_mention_over_the_websocket(settings, ingested, standin):
     socket_settings = get_settings(
-        store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-        slack_bot_token=TOKEN, slack_app_token=standin.app_token, slack_api_url=f"{standin.url}/api/")
+        store_path=settings.store_path, corpus_dir=settings.corpus_dir, slack_bot_token=TOKEN, slack_app_token=standin.app_token, slack_api_url=f"{standin.url}/api/")
     loop, stop = asyncio.new_event_loop(), None
 
     def run() -> None:

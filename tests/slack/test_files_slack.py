@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from app.config import get_settings
-from helpers import ONNX_DIR, read_fixture
+from helpers import read_fixture
 from servers import app_server
 from slack_standin import TEAM_ID, block_texts
 
@@ -34,8 +34,7 @@ def next_ts() -> str:
 @pytest.fixture(scope="module")
 def slack_url(settings, ingested, standin):
     with app_server(get_settings(
-            store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-            slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{standin.url}/api/")) as url:
+            store_path=settings.store_path, corpus_dir=settings.corpus_dir, slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{standin.url}/api/")) as url:
         yield url
 
 

@@ -16,7 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from app.config import get_settings
 from app.main import create_app
-from helpers import ONNX_DIR, read_fixture
+from helpers import read_fixture
 from servers import serve
 from slack_standin import BOT_USER_ID, TEAM_ID, block_texts
 
@@ -25,8 +25,7 @@ TOKEN, SECRET = "xoxb-service-token", "service-signing-secret"
 
 def bot_app(settings, standin, tmp_path, **limits):
     return create_app(get_settings(
-        store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-        database_url=f"sqlite:///{tmp_path}/reviews.db", rate_limit_per_minute=0,
+        store_path=settings.store_path, corpus_dir=settings.corpus_dir, database_url=f"sqlite:///{tmp_path}/reviews.db", rate_limit_per_minute=0,
         slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{standin.url}/api/", **limits))
 
 

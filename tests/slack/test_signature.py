@@ -15,7 +15,6 @@ from slack_sdk.signature import SignatureVerifier
 from app.config import get_settings
 from app.main import create_app
 from app.slack.signature import SignatureGate
-from helpers import ONNX_DIR
 from servers import serve
 from slack_standin import TEAM_ID
 
@@ -26,8 +25,7 @@ TOKEN, SECRET = "xoxb-gate-token", "gate-signing-secret"
 def gate_url(settings, ingested, standin, tmp_path_factory):
     database = tmp_path_factory.mktemp("gate") / "reviews.db"
     app = create_app(get_settings(
-        store_path=settings.store_path, corpus_dir=settings.corpus_dir, onnx_cache_dir=ONNX_DIR,
-        database_url=f"sqlite:///{database}", rate_limit_per_minute=0, slack_bot_token=TOKEN,
+        store_path=settings.store_path, corpus_dir=settings.corpus_dir, database_url=f"sqlite:///{database}", rate_limit_per_minute=0, slack_bot_token=TOKEN,
         slack_signing_secret=SECRET, slack_api_url=f"{standin.url}/api/",
         slack_allowed_hosts=["raw.example.com"]))
     with serve(app, healthy=True) as url:

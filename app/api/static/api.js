@@ -58,5 +58,18 @@ export async function call(path, { method = "GET", body, signal } = {}) {
 
 export const reviewDesign = (body, signal) => call("/v1/reviews", { method: "POST", body, signal });
 export const storedReview = (id) => call(`/v1/reviews/${encodeURIComponent(id)}`);
+/** The text a stored review read (its lines as the review cites them), or null when the store has none. */
+export async function storedDocument(id) {
+  const key = getKey();
+  const headers = { Accept: "text/plain" };
+  if (key) headers.Authorization = `Bearer ${key}`;
+  try {
+    const response = await fetch(`/v1/reviews/${encodeURIComponent(id)}/document`,
+      { headers, credentials: "omit", cache: "no-store" });
+    return response.ok ? await response.text() : null;
+  } catch {
+    return null;
+  }
+}
 export const history = (sha, limit = 50) =>
   call(`/v1/reviews?document_sha256=${encodeURIComponent(sha)}&limit=${limit}`);

@@ -1,5 +1,6 @@
 // The document with line numbers, numbered as the service numbers it (BOM dropped, \r\n and \r
-// as \n). Without the text (a stored review opened elsewhere) it shows the lines the review quotes.
+// as \n). The text comes from the tab that sent the design, else from the service, which keeps it
+// with the review; without it (a review stored before documents were kept) the quoted lines.
 import { el, fill, $ } from "./dom.js";
 
 export function documentLines(text) {
@@ -38,8 +39,7 @@ export function renderDocument(review, text) {
     return;
   }
   note.hidden = false;
-  note.textContent = "The service keeps reviews, not documents: these are the lines the review quotes. "
-    + "Open the review in the tab that sent the design to see all of it.";
+  note.textContent = "This review was stored without its document: these are the lines it quotes.";
   fill($("doc"), quotedLines(review).map(([n, quote]) => line(n, quote, marks)));
 }
 

@@ -1,6 +1,6 @@
 // The review page: send a design to POST /v1/reviews, or read a stored review, and show it.
 import { el, fill, $, pct } from "./dom.js";
-import { ApiError, forgetKey, history, reviewDesign, setKey, storedReview } from "./api.js";
+import { ApiError, forgetKey, history, reviewDesign, setKey, storedDocument, storedReview } from "./api.js";
 import { stageChart } from "./charts.js";
 import { renderDocument, showLines, locateGap } from "./document.js";
 import { renderFindings } from "./findings.js";
@@ -191,8 +191,13 @@ form.addEventListener("drop", (event) => {
 
 // ---- a stored review's page, and a document's history
 
-function keptText(id) {
-  try { return sessionStorage.getItem(DOCUMENT_KEY(id)); } catch { return null; }
+/** The document a review read: this tab's copy, else the one the service stored with the review. */
+async function keptText(id) {
+  try {
+    const kept = sessionStorage.getItem(DOCUMENT_KEY(id));
+    if (kept !== null) return kept;
+  } catch { /* storage off: ask the service */ }
+  return storedDocument(id);
 }
 
 async function load() {
@@ -201,13 +206,13 @@ async function load() {
   try {
     if (id) {
       const review = await withKey(() => storedReview(id));
-      showReview(review, keptText(id));
+      showReview(review, await keptText(id));
     }
     if (sha) {
       const page = await withKey(() => history(sha));
       if (!page.reviews.length) message("No stored review has this document.", "info");
       else renderHistory(page);
-      if (!id && page.reviews.length) showReview(page.reviews[0], keptText(page.reviews[0].id));
+      if (!id && page.reviews.length) showReview(page.reviews[0], await keptText(page.reviews[0].id));
     }
   } catch (error) {
     message(explain(error));
