@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from starlette.routing import Match
 
 from app.api.setup import ServiceDep
@@ -32,7 +32,7 @@ class ReviewRequest(BaseModel):
     title: str | None = Field(default=None, max_length=300)
     backend: Literal["auto", "local", "llm"] | None = Field(
         default=None, description="scorer: local, llm, or auto (the LLM scorer when configured); default auto")
-    run_async: bool = Field(default=False, alias="async", description=(
+    run_async: StrictBool = Field(default=False, alias="async", description=(
         "true (or the header 'Prefer: respond-async'): answer 202 with a job URL at once (when the server "
         "runs review jobs; otherwise the review is answered as usual)"))
     callback_url: str | None = Field(default=None, max_length=2000, description=(
