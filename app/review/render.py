@@ -59,6 +59,8 @@ def render_text(review: Review, max_gaps: int = MAX_GAPS) -> str:
     for g in gaps[:max_gaps]:
         where = f" [belongs near line {g.start_line}{_in_file(g)}: {g.section}]" if g.start_line else ""
         out.append(f"  [{g.severity}] {g.item} ({g.status}): {g.title}{where}")
+        if g.summary:  # a partial item: what the design states and what it leaves out
+            out.append(f"      here: {g.summary}")
         out.append(f"      why: {_first_sentence(g.why)}")
         out += [f"      ? {q}" for q in g.questions[:2]]
         out += [f"      see {gd.source}" for gd in g.guidance[:1]]
@@ -95,6 +97,8 @@ def render_markdown(review: Review, max_gaps: int = MAX_GAPS) -> str:
     out += ["", f"## Gaps ({len(gaps)}, the most important first)", ""]
     for g in gaps[:max_gaps]:
         out.append(f"### {g.title} (`{g.item}`, {g.severity}, {g.status})")
+        if g.summary:
+            out += ["", f"*In this design:* {html_safe(g.summary)}"]
         out += ["", g.why, ""]
         out += [f"- {q}" for q in g.questions]
         if g.guidance:
