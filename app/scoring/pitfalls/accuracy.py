@@ -19,6 +19,8 @@ _ACCURACY = compile_cue(
     r"|\bright\b[^.;]{0,30}\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?% (?:of \w+ )?(?:right|correct)\b"
 )
 _ACCURACY_EXCUSED = compile_cue(
+    # a forecast's or a regression's accuracy, stated as an error measure, is no classification accuracy
+    r"\b(?:mape|smape|wape|mae|rmse|mse|mase|r2|forecast accuracy|forecasting accuracy)\b|"
     r"\b(?:not|never|no longer|rather than|instead of|misleading|meaningless|useless|uninformative|"
     r"tells us nothing|only to illustrate|illustrat\w*|balanced|macro\w*|per[- ](?:class|intent|category)|"
     r"majority[- ]class|disabled|would|could|always|(?:approves|allows|passes|lets|flags|holds|predicts|calls) "

@@ -51,6 +51,8 @@ _NON_INTERACTION = compile_cue(
 _EXPOSED = compile_cue(
     r"\b(?:shown|impress\w+|rendered|displayed|exposed|served|seen|saw|viewed|scrolled past|"
     r"on screen|in view|viewport|visible|viewable|appeared|offered|skipped|skip-above|ranked above)\b"
+    # the one thing shown: "does not click the ad within t seconds" labels an impression
+    r"|\b(?:click|open|tap|engage with)\w* (?:on )?the (?:ad|notification|email|push|impression|banner|card|result)\b"
 )
 _NOT_EXPOSED = compile_cue(r"\b(?:also when|even when|even if|whether|including|regardless|or not)\b")
 _NEG_EXCUSED = compile_cue(

@@ -22,7 +22,7 @@ _STAT_FIT = compile_cue(
     r"information[_ ]values?|weight[_ ]of[_ ]evidence|woe|keep_top|top_k_features|select_k_best)\b"
 )
 _ALL_DATA = compile_cue(
-    r"\b(?:whole|entire|full|complete|all)\s+(?:the\s+)?(?:[\w,.-]+\s+){0,3}(?:table|data ?set|data|rows|records|corpus|"
+    r"\b(?:whole|entire|full|complete|all)\s+(?!features?\b|columns?\b|metrics?\b|models?\b)(?:the\s+)?(?:[\w,.-]+\s+){0,3}(?:table|data ?set|data|rows|records|corpus|"
     r"collection|cohort|export|clips|tiles|rocks|baskets|clauses|samples|spectra|customer-bills|bills|"
     r"weeks|years|history|listings|examples|labell?ed|documents|texts|images|photos|transactions|"
     r"patients|users|customers|sessions|orders|events|observations|series|sensors|readings|log)\b"
@@ -81,6 +81,9 @@ _STATELESS = compile_cue(
 )
 
 
+_METRIC_AVERAGE = compile_cue(r"\b(?:metrics?|scores?|results?|precision|recall|f1|accuracy|errors?|losses)\b")
+
+
 def _fits_statistics(text: str) -> bool:
     """The sentence fits preprocessing statistics over all data: a statistic and a scope over every row."""
     # a fitted statistic or transform, not a stateless cleaning step such as text normalisation
@@ -88,6 +91,9 @@ def _fits_statistics(text: str) -> bool:
     if not stats or not _ALL_DATA.search(text):
         return False
     if all(_STATELESS_OK.match(w) for w in stats) and _STATELESS.search(text):
+        return False
+    # averaging evaluation results ("the average metrics over all documents") fits nothing
+    if stats <= {"average", "averaged", "mean"} and _METRIC_AVERAGE.search(text):
         return False
     return True
 
@@ -99,7 +105,8 @@ def names_statistics_over_all(text: str) -> bool:
 
 # code that computes a statistic on a frame and only later cuts that frame into train and test
 _SPLIT_LINE = re.compile(
-    r"^\s*(?:[xy]_?)?(?:train|test|val|valid|tr|te|dev)\w*\s*(?:,\s*\w+\s*)*=\s*(?P<a>\w+)\s*[\[.]"
+    # a train/test name ("train", "X_train", "test_df", "val2"), not a word that starts alike ("values")
+    r"^\s*(?:[xy]_?)?(?:train|test|val|valid|validation|tr|te|dev)(?:_\w*|\d+)?\s*(?:,\s*\w+\s*)*=\s*(?P<a>\w+)\s*[\[.]"
     r"|\btrain_test_split\(\s*(?P<b>\w+)", re.I)
 _FRAME_STAT = r"\b{f}\b[^#\n]*\.(?:mean|median|std|var|quantile|min|max|agg|transform)\(" \
               r"|\.fit(?:_transform|_resample)?\(\s*{f}\b"
