@@ -13,6 +13,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,15 @@ class ReviewStore:
 
     def _run_schema(self) -> None:
         for statement in SCHEMA:
-            self._execute(statement, fetch=False)
+            try:
+                self._execute(statement, fetch=False)
+            except DependencyError as exc:
+                # Replicas starting together: PostgreSQL may refuse a CREATE ... IF NOT EXISTS that
+                # another process is running at the same moment; once that one is done, it is a no-op.
+                if "already exists" not in str(exc) and "duplicate key" not in str(exc):
+                    raise
+                time.sleep(0.2)
+                self._execute(statement, fetch=False)
         for statement in MIGRATIONS:
             try:
                 self._execute(statement, fetch=False)
