@@ -4,6 +4,8 @@ downloads, bad input, cancelling, a phone-width window and the page's weight."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 import uuid
 
@@ -112,9 +114,16 @@ def test_too_large_and_unreadable_files_get_messages(page, server_url):
     page.set_input_files("#file", files=[{"name": "design.md", "mimeType": "text/markdown",
                                           "buffer": b"\xff\xfe\x00\x00binary\x00"}])
     page.wait_for_selector("#message:has-text('cannot be read as UTF-8')")
+    page.set_input_files("#file", files=[{"name": "design.odt", "mimeType": "application/vnd.oasis.opendocument.text",
+                                          "buffer": b"PK\x03\x04"}])
+    page.wait_for_selector("#message:has-text('not a design the service reads')")
+    # a file whose name says PDF but whose bytes are not one: the service's own message, on the page
     page.set_input_files("#file", files=[{"name": "design.pdf", "mimeType": "application/pdf",
-                                          "buffer": b"%PDF-1.4"}])
-    page.wait_for_selector("#message:has-text('not a markdown or text file')")
+                                          "buffer": b"# not a pdf\n"}])
+    page.wait_for_selector("#message:has-text('sent as a file')")
+    page.click("#review-button")
+    page.wait_for_selector("#message:has-text('The service cannot review this')")
+    assert "PDF" in page.locator("#message").text_content()
     page.set_input_files("#file", files=[{"name": "notes.txt", "mimeType": "text/plain",
                                           "buffer": b"Plain design notes."}])
     page.wait_for_selector("#message:has-text('Read notes.txt')")
@@ -138,3 +147,19 @@ def test_a_phone_width_window_reads_without_sideways_scrolling(page, server_url,
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.locator("#chart svg [data-stage]").count() == 10
     shot(page, "review-page-phone")
+
+
+def test_a_word_file_is_converted_by_the_service_and_shown_with_its_lines(page, server_url):
+    """A .docx chosen on the page goes to the API as the file it is; the page shows the markdown the
+    service converted it to, numbered as the review cites it."""
+    data = (Path(__file__).resolve().parents[2] / "examples" / "recsys_design.docx").read_bytes()
+    page.goto(f"{server_url}/")
+    page.set_input_files("#file", files=[{"name": "recsys_design.docx", "buffer": data,
+                                          "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}])
+    page.wait_for_selector("#message:has-text('converted by the service')")
+    page.click("#review-button")
+    page.wait_for_selector("#chart svg")
+    assert page.locator("#chart svg [data-stage]").count() == 10
+    lines = page.locator("#doc li.line").count()
+    assert lines > 20 and page.locator("#doc-note").is_hidden()
+    assert page.locator("#doc li.line").first.text_content().lstrip("0123456789").startswith("#")

@@ -34,15 +34,15 @@ function detailOf(data, response) {
 }
 
 /** The JSON answer of a request to the API; an ApiError carrying the status and the service's detail. */
-export async function call(path, { method = "GET", body, signal } = {}) {
+export async function call(path, { method = "GET", body, form, signal } = {}) {
   const key = getKey();
   const headers = { Accept: "application/json" };
   if (key) headers.Authorization = `Bearer ${key}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body !== undefined) headers["Content-Type"] = "application/json";  // a form sets its own type
   let response;
   try {
     response = await fetch(path, { method, headers, signal, credentials: "omit", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body) });
+      body: form !== undefined ? form : body === undefined ? undefined : JSON.stringify(body) });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(0, "The service did not answer: is it still running?");
@@ -57,6 +57,14 @@ export async function call(path, { method = "GET", body, signal } = {}) {
 }
 
 export const reviewDesign = (body, signal) => call("/v1/reviews", { method: "POST", body, signal });
+
+/** A Word, PDF or HTML file sent as it is (multipart/form-data): the service converts it. */
+export async function reviewFile(file, title, signal) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  if (title) form.append("title", title);
+  return call("/v1/reviews", { method: "POST", form, signal });
+}
 export const storedReview = (id) => call(`/v1/reviews/${encodeURIComponent(id)}`);
 /** The text a stored review read (its lines as the review cites them), or null when the store has none. */
 export async function storedDocument(id) {

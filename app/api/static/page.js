@@ -1,6 +1,6 @@
 // The review page: send a design to POST /v1/reviews, or read a stored review, and show it.
 import { el, fill, $, pct } from "./dom.js";
-import { ApiError, forgetKey, history, reviewDesign, setKey, storedDocument, storedReview } from "./api.js";
+import { ApiError, forgetKey, history, reviewDesign, reviewFile, setKey, storedDocument, storedReview } from "./api.js";
 import { stageChart } from "./charts.js";
 import { renderDocument, showLines, locateGap } from "./document.js";
 import { renderFindings } from "./findings.js";
@@ -8,7 +8,11 @@ import { renderHistory } from "./history.js";
 import { download } from "./exports.js";
 
 const TEXT_SUFFIXES = { ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text" };
+// sent as files: the service converts them and keeps the markdown its line numbers refer to
+const FILE_SUFFIXES = { ".docx": "Word", ".pdf": "PDF", ".html": "HTML", ".htm": "HTML" };
 const MAX_FILE_BYTES = 5 * 1024 * 1024;  // the service's own limit is lower; this spares reading a huge file
+const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;  // a Word or PDF file is larger than its text
+let chosenFile = null;  // a Word, PDF or HTML file waiting for Review
 const DOCUMENT_KEY = (id) => `design-review.document:${id}`;
 let current = null;
 let running = null;  // the AbortController of the review in flight
@@ -116,9 +120,10 @@ function busy(on) {
 
 async function submit(event) {
   event.preventDefault();
+  if (chosenFile) return submitFile(chosenFile);
   const text = $("document").value;
   if (!text.trim()) {
-    message("The document is empty: paste a design or drop a .md or .txt file, then press Review.");
+    message("The document is empty: paste a design or drop a .md, .txt, .docx, .pdf or .html file, then press Review.");
     $("document").focus();
     return;
   }
@@ -147,7 +152,32 @@ async function submit(event) {
   }
 }
 
+async function submitFile(file) {
+  message("");
+  running = new AbortController();
+  const started = performance.now();
+  const tick = setInterval(() => {
+    if ($("key-panel").hidden) $("progress-text").textContent = `Converting and reviewing ${file.name}... ${((performance.now() - started) / 1000).toFixed(0)} s`;
+  }, 500);
+  $("progress-text").textContent = `Converting and reviewing ${file.name}...`;
+  busy(true);
+  try {
+    const review = await withKey(() => reviewFile(file, $("title").value.trim(), running.signal), running.signal);
+    const text = await storedDocument(review.id);  // the markdown the file was converted to
+    showReview(review, text);
+    $("result-title").focus({ preventScroll: true });
+    $("result").scrollIntoView({ block: "start" });
+  } catch (error) {
+    message(explain(error), error.name === "AbortError" ? "info" : "error");
+  } finally {
+    clearInterval(tick);
+    busy(false);
+    running = null;
+  }
+}
+
 $("review-form").addEventListener("submit", submit);
+$("document").addEventListener("input", () => { chosenFile = null; });
 $("cancel-button").addEventListener("click", () => running?.abort());
 
 // ---- files: chosen or dropped
@@ -155,7 +185,7 @@ $("cancel-button").addEventListener("click", () => running?.abort());
 async function readFile(file) {
   const dot = file.name.lastIndexOf(".");
   const format = TEXT_SUFFIXES[dot >= 0 ? file.name.slice(dot).toLowerCase() : ""];
-  if (!format) throw new Error(`${file.name} is not a markdown or text file: choose a .md or .txt file.`);
+  if (!format) throw new Error(`${file.name} is not a design the service reads: choose a .md, .txt, .docx, .pdf or .html file.`);
   if (file.size > MAX_FILE_BYTES) throw new Error(`${file.name} is too large (${(file.size / 1048576).toFixed(1)} MB): a design is at most a few hundred KB.`);
   let text;
   try {
@@ -169,6 +199,19 @@ async function readFile(file) {
 
 async function takeFile(file) {
   if (!file) return;
+  const dot = file.name.lastIndexOf(".");
+  const kind = FILE_SUFFIXES[dot >= 0 ? file.name.slice(dot).toLowerCase() : ""];
+  if (kind) {
+    if (file.size > MAX_UPLOAD_BYTES) {
+      message(`${file.name} is too large (${(file.size / 1048576).toFixed(1)} MB): the service takes files up to 25 MB.`);
+      return;
+    }
+    chosenFile = file;
+    $("document").value = "";
+    message(`${file.name} (${kind}) will be sent as a file and converted by the service: press Review.`, "info");
+    return;
+  }
+  chosenFile = null;
   try {
     const { text, format } = await readFile(file);
     $("document").value = text;
