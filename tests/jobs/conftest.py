@@ -12,5 +12,6 @@ def topology(settings, ingested, tmp_path_factory):
     """Redis, PostgreSQL, a Chroma server, two API replicas and two workers on loopback."""
     if redis_binary() is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server, or .ci/redis.sh)")
-    assert postgres_bin() is not None, "PostgreSQL is not installed: run .ci/postgres.sh"
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (.ci/postgres.sh installs and starts one)")
     return session_topology(settings, tmp_path_factory.getbasetemp() / "topology")
