@@ -141,7 +141,11 @@ class ProcessServer:
         self.proc = subprocess.Popen([*command, "--port", str(self.port)],
                                      cwd=REPO, env=self.env, stdout=log, stderr=log)
         if wait:
-            wait_healthy(self.url, self.proc)
+            try:
+                wait_healthy(self.url, self.proc)
+            except BaseException:  # never leave a server running behind a failed start
+                self.stop()
+                raise
         return self
 
     def kill(self) -> None:
