@@ -8,18 +8,16 @@ so a fault set can be run against either API.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections import deque
 from contextlib import contextmanager
 from typing import Awaitable, Callable
 
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from llm_standin import ScriptedStandIn, slow, verdicts  # noqa: F401  (slow: the same fault for both APIs)
 from servers import free_port, serve  # noqa: F401
 
 Behaviour = Callable[[dict], Awaitable[Response] | Response]
@@ -61,14 +59,7 @@ def answer(items: Callable[[dict], list[dict]] | list[dict], **kwargs) -> Behavi
 
 def every_item(status: str = "m", quote: Callable[[dict, str], tuple[str, list[int]]] | None = None,
                reason: str = "stand-in verdict") -> Behaviour:
-    def items(body: dict) -> list[dict]:
-        out = []
-        for item in asked_ids(body):
-            q, lines = quote(body, item) if quote else ("", [])
-            out.append({"id": item, "s": status, "q": q, "l": lines, "r": reason,
-                        "f": [] if status == "c" else [{"q": f"How does this design handle {item}?", "l": [1]}]})
-        return out
-    return answer(items)
+    return answer(lambda body: verdicts(body, asked_ids(body), status, quote, reason))
 
 
 def status(code: int, headers: dict | None = None, body: dict | None = None) -> Behaviour:
@@ -77,39 +68,17 @@ def status(code: int, headers: dict | None = None, body: dict | None = None) -> 
                                   status_code=code, headers=headers)
 
 
-def slow(seconds: float, then: Behaviour) -> Behaviour:
-    async def behaviour(body: dict) -> Response:
-        await asyncio.sleep(seconds)
-        return then(body)
-    return behaviour
-
-
 def raw(content: str, finish_reason: str = "stop") -> Behaviour:
     stop = "max_tokens" if finish_reason == "length" else "end_turn"
     return lambda body: message(body, content, stop)
 
 
-class AnthropicStandIn:
-    """The recording stand-in; `url` is its base URL (the SDK adds /v1/messages) once served."""
+class AnthropicStandIn(ScriptedStandIn):
+    """The Messages API's stand-in; `url` is its base URL (the SDK adds /v1/messages) once served."""
 
     def __init__(self) -> None:
-        self.calls: list[dict] = []
-        self.script: deque[Behaviour] = deque()
-        self.default: Behaviour = every_item("m")
-        self.url = ""
-        self.app = Starlette(routes=[Route("/v1/messages", self.messages, methods=["POST"])])
-
-    def reset(self, default: Behaviour | None = None, *script: Behaviour) -> None:
-        self.calls.clear()
-        self.script = deque(script)
-        self.default = default or every_item("m")
-
-    async def messages(self, request: Request) -> Response:
-        body = await request.json()
-        self.calls.append(body)
-        behaviour = self.script.popleft() if self.script else self.default
-        result = behaviour(body)
-        return await result if asyncio.iscoroutine(result) else result
+        super().__init__(every_item("m"))
+        self.app = Starlette(routes=[Route("/v1/messages", self.respond, methods=["POST"])])
 
 
 @contextmanager

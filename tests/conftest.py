@@ -98,3 +98,17 @@ def client(server_url):
     with httpx.Client(base_url=server_url, timeout=60,
                       event_hooks={"response": [_refuse_5xx]}) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def topology(settings, ingested, tmp_path_factory):
+    """Redis, PostgreSQL, a Chroma server, two API replicas and two workers on loopback
+    (tests/topology.py): one per session, for tests/replicas and tests/jobs."""
+    from topology import postgres_bin, redis_binary, running_topology
+
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server, or .ci/redis.sh)")
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (.ci/postgres.sh installs and starts one)")
+    with running_topology(settings, tmp_path_factory.getbasetemp() / "topology") as running:
+        yield running

@@ -54,17 +54,21 @@ def answer(items: Callable[[dict], list[dict]] | list[dict], **kwargs) -> Behavi
     return lambda body: completion(json.dumps({"items": items(body) if callable(items) else items}), **kwargs)
 
 
+def verdicts(body: dict, ids: list[str], status: str, quote: Callable[[dict, str], tuple[str, list[int]]] | None,
+             reason: str) -> list[dict]:
+    """The same status for each asked item id; quote(body, item) gives the quote and lines."""
+    out = []
+    for item in ids:
+        q, lines = quote(body, item) if quote else ("", [])
+        out.append({"id": item, "s": status, "q": q, "l": lines, "r": reason,
+                    "f": [] if status == "c" else [{"q": f"How does this design handle {item}?", "l": [1]}]})
+    return out
+
+
 def every_item(status: str = "m", quote: Callable[[dict, str], tuple[str, list[int]]] | None = None,
                reason: str = "stand-in verdict") -> Behaviour:
     """The same status for every asked item; quote(body, item) gives the quote and lines."""
-    def items(body: dict) -> list[dict]:
-        out = []
-        for item in asked_ids(body):
-            q, lines = quote(body, item) if quote else ("", [])
-            out.append({"id": item, "s": status, "q": q, "l": lines, "r": reason,
-                        "f": [] if status == "c" else [{"q": f"How does this design handle {item}?", "l": [1]}]})
-        return out
-    return answer(items)
+    return answer(lambda body: verdicts(body, asked_ids(body), status, quote, reason))
 
 
 def status(code: int, headers: dict | None = None, body: dict | None = None) -> Behaviour:
@@ -83,30 +87,38 @@ def raw(content: str, finish_reason: str = "stop") -> Behaviour:
     return lambda _: completion(content, finish_reason)
 
 
-class LLMStandIn:
-    """The recording stand-in; `url` is its /v1 base URL once served."""
+class ScriptedStandIn:
+    """A recording stand-in of an LLM API: each request answered by the next scripted behaviour,
+    else the default one. Subclasses route their API's paths to `respond`."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: Behaviour) -> None:
         self.calls: list[dict] = []
         self.script: deque[Behaviour] = deque()
-        self.default: Behaviour = every_item("m")
+        self._first_default = self.default = default
         self.url = ""
-        self.app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"]),
-                                     # Azure OpenAI: the deployment in the path, the API version in the query
-                                     Route("/openai/deployments/{deployment}/chat/completions", self.chat,
-                                           methods=["POST"])])
 
     def reset(self, default: Behaviour | None = None, *script: Behaviour) -> None:
         self.calls.clear()
         self.script = deque(script)
-        self.default = default or every_item("m")
+        self.default = default or self._first_default
 
-    async def chat(self, request: Request) -> Response:
+    async def respond(self, request: Request) -> Response:
         body = await request.json()
         self.calls.append(body)
         behaviour = self.script.popleft() if self.script else self.default
         result = behaviour(body)
         return await result if asyncio.iscoroutine(result) else result
+
+
+class LLMStandIn(ScriptedStandIn):
+    """The OpenAI API's stand-in; `url` is its /v1 base URL once served."""
+
+    def __init__(self) -> None:
+        super().__init__(every_item("m"))
+        self.app = Starlette(routes=[Route("/v1/chat/completions", self.respond, methods=["POST"]),
+                                     # Azure OpenAI: the deployment in the path, the API version in the query
+                                     Route("/openai/deployments/{deployment}/chat/completions", self.respond,
+                                           methods=["POST"])])
 
 
 @contextmanager

@@ -5,6 +5,8 @@ tests/jobs and bench/replicas.py; each server can be stopped and started again o
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import shutil
 import subprocess
@@ -201,24 +203,17 @@ class Topology:
         self.chroma.stop(), self.redis.stop(), self.postgres.stop()
 
 
-_running: list[Topology] = []
+@contextlib.contextmanager
+def running_topology(settings, log_dir: Path):
+    """The topology with a Slack stand-in (topology.standin), stopped when the block ends."""
+    from servers import serve
+    from slack_standin import SlackStandIn
 
-
-def session_topology(settings, log_dir: Path) -> Topology:
-    """One topology per test session, with a Slack stand-in (topology.standin), stopped at exit."""
-    if not _running:
-        import atexit
-        import contextlib
-
-        from servers import serve
-        from slack_standin import SlackStandIn
-
-        stack = contextlib.ExitStack()
-        standin = SlackStandIn(SLACK_TOKEN)
-        standin.url = stack.enter_context(serve(standin.app))
+    standin = SlackStandIn(SLACK_TOKEN)
+    with serve(standin.app) as standin.url:
         running = Topology(settings, log_dir)
         running.standin = standin
-        stack.callback(running.stop)
-        atexit.register(stack.close)
-        _running.append(running.start(standin.url))
-    return _running[0]
+        try:
+            yield running.start(standin.url)
+        finally:
+            running.stop()

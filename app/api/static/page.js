@@ -120,51 +120,41 @@ function busy(on) {
 
 async function submit(event) {
   event.preventDefault();
-  if (chosenFile) return submitFile(chosenFile);
+  if (chosenFile) {
+    const file = chosenFile;
+    // the file goes as it is; the page shows the markdown the service converted it to
+    return sendForReview(`Converting and reviewing ${file.name}`,
+      (signal) => reviewFile(file, $("title").value.trim(), signal), (done) => storedDocument(done.id));
+  }
   const text = $("document").value;
   if (!text.trim()) {
     message("The document is empty: paste a design or drop a .md, .txt, .docx, .pdf or .html file, then press Review.");
     $("document").focus();
     return;
   }
-  message("");
   const body = { document: text, format: $("format").value };
   if ($("title").value.trim()) body.title = $("title").value.trim();
-  running = new AbortController();
-  const started = performance.now();
-  const tick = setInterval(() => {
-    if ($("key-panel").hidden) $("progress-text").textContent = `Reviewing... ${((performance.now() - started) / 1000).toFixed(0)} s`;
-  }, 500);
-  $("progress-text").textContent = "Reviewing...";
-  busy(true);
-  try {
-    const review = await withKey(() => reviewDesign(body, running.signal), running.signal);
-    try { sessionStorage.setItem(DOCUMENT_KEY(review.id), text); } catch { /* the page shows quotes instead */ }
-    showReview(review, text);
-    $("result-title").focus({ preventScroll: true });
-    $("result").scrollIntoView({ block: "start" });
-  } catch (error) {
-    message(explain(error), error.name === "AbortError" ? "info" : "error");
-  } finally {
-    clearInterval(tick);
-    busy(false);
-    running = null;
-  }
+  return sendForReview("Reviewing", (signal) => reviewDesign(body, signal), (done) => {
+    try { sessionStorage.setItem(DOCUMENT_KEY(done.id), text); } catch { /* the page shows quotes instead */ }
+    return text;
+  });
 }
 
-async function submitFile(file) {
+/** Send a design (`send(signal)` answers the review), showing progress, and show the review beside
+ * its document (`textOf(review)`). */
+async function sendForReview(label, send, textOf) {
   message("");
   running = new AbortController();
   const started = performance.now();
   const tick = setInterval(() => {
-    if ($("key-panel").hidden) $("progress-text").textContent = `Converting and reviewing ${file.name}... ${((performance.now() - started) / 1000).toFixed(0)} s`;
+    if ($("key-panel").hidden) $("progress-text").textContent = `${label}... ${((performance.now() - started) / 1000).toFixed(0)} s`;
   }, 500);
-  $("progress-text").textContent = `Converting and reviewing ${file.name}...`;
+  $("progress-text").textContent = `${label}...`;
   busy(true);
   try {
-    const review = await withKey(() => reviewFile(file, $("title").value.trim(), running.signal), running.signal);
-    const text = await storedDocument(review.id);  // the markdown the file was converted to
-    showReview(review, text);
+    const signal = running.signal;
+    const done = await withKey(() => send(signal), signal);
+    showReview(done, await textOf(done));
     $("result-title").focus({ preventScroll: true });
     $("result").scrollIntoView({ block: "start" });
   } catch (error) {
