@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "document")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from app.document.convert import convert_file  # noqa: E402
 from exports import to_docx, to_pdf  # noqa: E402

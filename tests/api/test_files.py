@@ -4,9 +4,7 @@ says what to fix, in bounded time, and the server stays healthy."""
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,9 +12,7 @@ import pytest
 from helpers import PITFALL, assert_review_shape, read_fixture
 from servers import ProcessServer, process_env
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "document"))  # the file writers and samples
-from exports import to_docx, to_html, to_pdf  # noqa: E402
-from test_convert import DESIGN, HOSTILE  # noqa: E402
+from exports import DESIGN, HOSTILE, to_docx, to_html, to_pdf
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DESIGN_TEXT = read_fixture("random_split.md")  # a design with a pitfall

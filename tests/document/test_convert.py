@@ -3,9 +3,6 @@ Google Docs and Confluence, and the refusals of files that cannot or should not 
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
 
 from app.document.convert import Converted, Limits, convert_file, convert_here
@@ -13,25 +10,7 @@ from app.document.formats import file_format, sniff_format
 from app.document.parse import parse_document
 from app.errors import DocumentTooLarge, UserError
 
-from exports import pdf_writer, to_docx, to_html, to_pdf
-
-DESIGN = """\
-# Search ranking
-
-## Problem
-
-We rank products for a **text query**. The ranker answers within 80 ms at p99.
-
-- Candidates come from the inverted index.
-- A learned ranker re-scores the top 200.
-
-## Metrics
-
-| metric | target |
-| --- | --- |
-| NDCG@10 | 0.45 |
-| p99 latency | 80 ms |
-"""
+from exports import DESIGN, HOSTILE, pdf_writer, to_docx, to_html, to_pdf
 
 # A Confluence "Export to HTML" page: breadcrumbs, the page title, macros in their wrapper markup
 # (an info panel, a code block, an expand, a table of contents), a footer.
@@ -162,59 +141,6 @@ def test_a_confluence_word_export_is_a_web_archive_read_as_html():
 
 
 # ---- files that are refused, with what to fix
-
-
-def zip_bomb(inflated: int = 200_000_000) -> bytes:
-    """A small .docx-looking zip whose one part inflates to `inflated` bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        with archive.open("word/document.xml", "w", force_zip64=True) as part:
-            chunk = b"\0" * 1_000_000
-            for _ in range(inflated // len(chunk)):
-                part.write(chunk)
-    return buffer.getvalue()
-
-
-def blank_pdf(pages: int, image: bool = False) -> bytes:
-    pdf = pdf_writer()
-    for n in range(pages):
-        if n:
-            pdf.add_page()
-        if image:
-            from PIL import Image
-            picture = io.BytesIO()
-            Image.new("RGB", (200, 80), "white").save(picture, "PNG")
-            pdf.image(picture, w=100)
-    return bytes(pdf.output())
-
-
-def encrypted_pdf() -> bytes:
-    pdf = pdf_writer()
-    pdf.set_encryption(owner_password="owner", user_password="secret")
-    pdf.set_font("sans", "", 10)
-    pdf.cell(0, 5, "A secret design.")
-    return bytes(pdf.output())
-
-
-HOSTILE = {
-    "docx zip bomb": (lambda: zip_bomb(), "docx", DocumentTooLarge, "inflates to"),
-    "pdf of 10,000 empty pages": (lambda: blank_pdf(10_000), "pdf", DocumentTooLarge, "10,000 pages"),
-    "encrypted pdf": (encrypted_pdf, "pdf", UserError, "encrypted"),
-    "truncated pdf": (lambda: to_pdf(DESIGN)[:600], "pdf", UserError, "damaged or truncated"),
-    "truncated docx": (lambda: to_docx(DESIGN)[:5000], "docx", UserError, "damaged or truncated"),
-    "scanned pdf": (lambda: blank_pdf(2, image=True), "pdf", UserError, "no text layer"),
-    "deeply nested html": (lambda: b"<html><body><script>alert(1)</script>" + b"<div>" * 100_000 + b"x",
-                           "html", UserError, "nests elements"),
-    "zip that is not word": (lambda: _zip_of("notes.txt"), "docx", UserError, "not a Word document"),
-}
-
-
-def _zip_of(name: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, "hello")
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -19,8 +17,7 @@ from helpers import read_fixture
 from servers import app_server
 from slack_standin import TEAM_ID, block_texts
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "document"))  # the file writers
-from exports import to_docx, to_pdf  # noqa: E402
+from exports import blank_pdf, to_docx, to_pdf
 
 TOKEN, SECRET = "xoxb-files-token", "files-signing-secret"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -99,7 +96,6 @@ def test_a_pdf_linked_in_the_slash_command_is_reviewed(slack_url, standin):
 
 
 def test_a_scanned_pdf_gets_a_plain_answer_not_a_review(slack_url, standin):
-    from test_convert import blank_pdf  # noqa: E402 (tests/document, on the path above)
 
     channel, ts = "C0SCAN", next_ts()
     file = add_binary(standin, "scan.pdf", blank_pdf(1, image=True), channel, "pdf", "application/pdf")

@@ -3,16 +3,21 @@
 Each writer works from the same blocks (headings, paragraphs, list items, table rows, code) read
 from the markdown with markdown-it, the way an editor's export would lay them out: Word heading
 styles and list styles, PDF font sizes and bullets, HTML elements. bench/formats.py uses them too.
+Also a short sample design and the hostile files (HOSTILE: name -> (make, format, error, what the
+message says)) that tests/document and tests/api refuse.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+
+from app.errors import DocumentTooLarge, UserError
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core
 
@@ -234,3 +239,77 @@ def _pdf_runs(pdf, runs, indent: float = 0, move: bool = True) -> None:
         pdf.write(5, text)
     pdf.ln(5)
     pdf.set_left_margin(margin)
+
+
+# ---- a sample design, and files that are refused with what to fix
+
+DESIGN = """\
+# Search ranking
+
+## Problem
+
+We rank products for a **text query**. The ranker answers within 80 ms at p99.
+
+- Candidates come from the inverted index.
+- A learned ranker re-scores the top 200.
+
+## Metrics
+
+| metric | target |
+| --- | --- |
+| NDCG@10 | 0.45 |
+| p99 latency | 80 ms |
+"""
+
+
+def zip_bomb(inflated: int = 200_000_000) -> bytes:
+    """A small .docx-looking zip whose one part inflates to `inflated` bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as part:
+            chunk = b"\0" * 1_000_000
+            for _ in range(inflated // len(chunk)):
+                part.write(chunk)
+    return buffer.getvalue()
+
+
+def blank_pdf(pages: int, image: bool = False) -> bytes:
+    pdf = pdf_writer()
+    for n in range(pages):
+        if n:
+            pdf.add_page()
+        if image:
+            from PIL import Image
+            picture = io.BytesIO()
+            Image.new("RGB", (200, 80), "white").save(picture, "PNG")
+            pdf.image(picture, w=100)
+    return bytes(pdf.output())
+
+
+def encrypted_pdf() -> bytes:
+    pdf = pdf_writer()
+    pdf.set_encryption(owner_password="owner", user_password="secret")
+    pdf.set_font("sans", "", 10)
+    pdf.cell(0, 5, "A secret design.")
+    return bytes(pdf.output())
+
+
+HOSTILE = {
+    "docx zip bomb": (lambda: zip_bomb(), "docx", DocumentTooLarge, "inflates to"),
+    "pdf of 10,000 empty pages": (lambda: blank_pdf(10_000), "pdf", DocumentTooLarge, "10,000 pages"),
+    "encrypted pdf": (encrypted_pdf, "pdf", UserError, "encrypted"),
+    "truncated pdf": (lambda: to_pdf(DESIGN)[:600], "pdf", UserError, "damaged or truncated"),
+    "truncated docx": (lambda: to_docx(DESIGN)[:5000], "docx", UserError, "damaged or truncated"),
+    "scanned pdf": (lambda: blank_pdf(2, image=True), "pdf", UserError, "no text layer"),
+    "deeply nested html": (lambda: b"<html><body><script>alert(1)</script>" + b"<div>" * 100_000 + b"x",
+                           "html", UserError, "nests elements"),
+    "zip that is not word": (lambda: _zip_of("notes.txt"), "docx", UserError, "not a Word document"),
+}
+
+
+def _zip_of(name: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, "hello")
+    return buffer.getvalue()
