@@ -96,7 +96,6 @@ def test_a_pdf_linked_in_the_slash_command_is_reviewed(slack_url, standin):
 
 
 def test_a_scanned_pdf_gets_a_plain_answer_not_a_review(slack_url, standin):
-
     channel, ts = "C0SCAN", next_ts()
     file = add_binary(standin, "scan.pdf", blank_pdf(1, image=True), channel, "pdf", "application/pdf")
     post_event(slack_url, {"type": "app_mention", "user": "U0AUTHOR", "text": "<@U0BOT>", "ts": ts,
