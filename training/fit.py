@@ -6,8 +6,11 @@
 
 The passage models learn from the labelled evidence spans (supports), the spans of partial items
 and "mentions" judgements (mentions), and every other window of a document, with explicit
-"unrelated" judgements (hard negatives) weighted most. The item model learns covered / partial /
-missing from the passages' summaries. Without the restored public texts the fit uses the
+"unrelated" judgements (hard negatives) weighted most. Each item's prototypes (the mean vector of
+its supporting windows, and of its hard negatives) are features of the passages; a training
+document's own windows never count in the prototypes it is read with. The item model learns
+covered / partial / missing from the passages' summaries; the evidence model (a conditional logit
+over a document's windows) learns which window holds a covered item's labelled evidence. Without the restored public texts the fit uses the
 synthetic designs alone (it says which sets it used).
 """
 
@@ -21,7 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import dataclasses
+
 import numpy as np
+from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
 from data import CREDIT, ROOT, Labelled, load_set
@@ -29,8 +35,9 @@ from data import CREDIT, ROOT, Labelled, load_set
 from app.config import get_settings
 from app.document.parse import parse_document
 from app.review.build import build_reviewer
-from app.scoring.local import WEIGHTS_FILE, Linear, ScorerModel, item_features, stage_of
-from app.scoring.passages import Passages
+from app.scoring.local import (PROTOTYPES_FILE, WEIGHTS_FILE, Linear, ScorerModel, item_features, save_prototypes,
+                               stage_of)
+from app.scoring.passages import PROTO_FEATURES, Passages, prototype_features
 from app.scoring.substance import substance
 
 TRAIN_SETS = ("designs", "real", "dev", "real-dev")
@@ -52,6 +59,21 @@ class Example:
     status: np.ndarray     # items: 0 missing, 1 partial, 2 covered
     windows: list          # the parsed document's windows
     vectors: np.ndarray    # unique windows x dims: their embeddings
+    item_ids: tuple = ()   # every scorer item, in the order of the passages' columns
+
+    def prototype_sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per scorer item: the sum and count of this document's supporting windows' vectors, and
+        of its hard negatives'."""
+        n, d = len(self.item_ids), self.vectors.shape[1] if self.vectors.ndim == 2 else 384
+        pos, neg = np.zeros((n, d)), np.zeros((n, d))
+        npos, nneg = np.zeros(n), np.zeros(n)
+        if len(self.vectors):
+            for c, j in enumerate(self.columns):
+                good = (self.support[:, c] == 1) & (self.weight[:, c] > 0)
+                bad = (self.weight[:, c] == WEIGHT["unrelated"]) & (self.support[:, c] == 0)
+                pos[j], npos[j] = self.vectors[good].sum(axis=0), good.sum()
+                neg[j], nneg[j] = self.vectors[bad].sum(axis=0), bad.sum()
+        return pos, npos, neg, nneg
 
 
 def overlaps(window, spans) -> bool:
@@ -94,7 +116,27 @@ def read(reviewer, doc: Labelled) -> Example:
                 mention[r, c] = float(p["label"] in ("supports", "mentions"))
                 weight[r, c] = WEIGHT[p["label"]]
     return Example(doc, passages, items, columns, support, mention, weight, status, windows,
-                   vectors[passages.index] if len(passages.index) else np.zeros((0, vectors.shape[1])))
+                   vectors[passages.index] if len(passages.index) else np.zeros((0, vectors.shape[1])),
+                   tuple(i.id for i in scorer_items))
+
+
+def _unit(sums: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.where(norm > 0, sums / np.maximum(norm, 1e-12), 0.0).astype(np.float32)
+
+
+def prototype_totals(examples: list[Example]):
+    sums = [ex.prototype_sums() for ex in examples]
+    return [sum(part) for part in zip(*sums)], sums
+
+
+def with_prototypes(ex: Example, pos: np.ndarray, neg: np.ndarray) -> Example:
+    """The example read with these prototypes (items x dims, in the scorer's order)."""
+    p = ex.passages
+    pair = p.pair.copy()
+    if len(p.index):
+        pair[..., -PROTO_FEATURES:] = prototype_features(ex.vectors.astype(np.float32), p.subst, pos, neg)
+    return dataclasses.replace(ex, passages=Passages(p.index, pair, p.cues, p.subst, p.is_heading, p.home, p.named))
 
 
 def pair_rows(examples: list[Example], seed: int = 7):
@@ -156,6 +198,10 @@ def item_priors(examples: list[Example]) -> dict[str, float]:
 
 
 def fit(examples: list[Example], C: float = 0.5) -> ScorerModel:
+    (pos, npos, neg, nneg), own = prototype_totals(examples)
+    # Each training document is read with prototypes made without its own windows, as an unseen
+    # design will be.
+    examples = [with_prototypes(ex, _unit(pos - op), _unit(neg - on)) for ex, (op, _, on, _) in zip(examples, own)]
     x, ys, ym, w = pair_rows(examples)
     support = fit_linear(x, ys, w, C)
     mention = fit_linear(x, ym, w, C)
@@ -172,7 +218,57 @@ def fit(examples: list[Example], C: float = 0.5) -> ScorerModel:
     dist = model.item.softmax(xi)
     model.covered_at, model.partial_at = thresholds(dist, yi)
     fit_applicability(model, examples, rows)
+    model.evidence = fit_evidence(model, examples)
+    ids = examples[0].item_ids
+    p_all, n_all = _unit(pos), _unit(neg)
+    model.prototypes = {i: (p_all[j], n_all[j]) for j, i in enumerate(ids) if npos[j] > 0 or nneg[j] > 0}
     return model
+
+
+def evidence_groups(ex: Example, model: ScorerModel):
+    """For each covered item with labelled evidence: its candidate windows' features (what the
+    reviewer may cite: said something, not a heading) and which of them meet a labelled span."""
+    p = ex.passages
+    if not len(p.index):
+        return []
+    flat = p.flat()
+    support = model.support.probability(flat).reshape(p.shape)
+    x = np.concatenate([flat, support.reshape(-1, 1)], axis=1).reshape(len(p.index), p.shape[1], -1)
+    said = ~p.is_heading & (p.subst > 0)
+    evidence = ex.doc.label.get("evidence", {})
+    out = []
+    for c, item in enumerate(ex.items):
+        spans = evidence.get(item.id)
+        if ex.status[c] != 2 or not spans:
+            continue
+        hit = np.array([any(w.start_line <= b + 1 and w.end_line >= a - 1 for a, b in spans) for w in ex.windows])
+        if (hit & said).any():
+            out.append((x[said, ex.columns[c], :], hit[said]))
+    return out
+
+
+def fit_evidence(model: ScorerModel, examples: list[Example], l2: float = 1.0) -> Linear | None:
+    """A conditional logit over each document's windows: P(this window is the item's evidence)."""
+    groups = [g for ex in examples for g in evidence_groups(ex, model)]
+    if len(groups) < 20:
+        return None
+    stacked = np.concatenate([x for x, _ in groups])
+    mean, std = stacked.mean(axis=0), stacked.std(axis=0) + 1e-6
+    scaled = [((x - mean) / std, hit) for x, hit in groups]
+
+    def loss(w):
+        total, grad = 0.0, np.zeros_like(w)
+        for x, hit in scaled:
+            z = x @ w
+            e = np.exp(z - z.max())
+            prob = e / e.sum()
+            at = prob[hit].sum() + 1e-12
+            total -= np.log(at)
+            grad -= prob[hit] @ x[hit] / at - prob @ x
+        return total + l2 * w @ w, grad + 2 * l2 * w
+
+    w = minimize(loss, np.zeros(stacked.shape[1]), jac=True, method="L-BFGS-B").x
+    return Linear(mean, std, w[None, :], np.zeros(1))
 
 
 def fit_applicability(model: ScorerModel, examples: list[Example], rows: list[np.ndarray]) -> None:
@@ -230,9 +326,24 @@ def kappa(truth: np.ndarray, pred: np.ndarray) -> float:
     return 1.0 if chance == 1 else (agree - chance) / (1 - chance)
 
 
+def read_with(ex: Example, model: ScorerModel) -> Example:
+    """The example read as the reviewer reads it with this model (its prototypes)."""
+    if not model.prototypes:
+        return ex
+    pos, neg = model.prototype_matrix([_Item(i) for i in ex.item_ids], ex.vectors.shape[1])
+    return with_prototypes(ex, pos, neg)
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: str
+
+
 def predict(ex: Example, model: ScorerModel, stages) -> dict:
     """What the reviewer would say of this document: statuses, credits, stage and overall scores."""
+    ex = read_with(ex, model)
     feats, best, support = item_rows(ex, model, model.priors)
+    rank = model.evidence_rank(_subset(ex.passages, ex.columns), support)
     dist = model.item.softmax(feats)
     p, credit = dist[:, 2], dist[:, 2] + 0.5 * dist[:, 1]
     status = np.where(p >= model.covered_at, 2, np.where(credit >= model.partial_at, 1, 0))
@@ -243,9 +354,10 @@ def predict(ex: Example, model: ScorerModel, stages) -> dict:
         ks = [by_id[i.id] for i in g.items if not na[by_id[i.id]]] or [by_id[i.id] for i in g.items]
         wts = np.array([ex.items[k].weight for k in ks])
         stage_scores[g.id] = float((credit[ks] * wts).sum() / wts.sum())
-        overall_num += float((p[ks] * wts).sum() / wts.sum()) * g.weight
+        overall_num += float(((status[ks] == 2) * wts).sum() / wts.sum()) * g.weight
         overall_den += g.weight
-    return {"status": status, "p": p, "credit": credit, "best": best, "support": support, "stage": stage_scores,
+    return {"status": status, "p": p, "credit": credit, "best": best, "support": support, "rank": rank,
+            "stage": stage_scores,
             "overall": overall_num / overall_den, "na": {ex.items[k].id for k in np.flatnonzero(na)}}
 
 
@@ -265,7 +377,8 @@ def truth_scores(ex: Example, stages, na: set[str]) -> tuple[dict, float]:
 def cited_window(ex: Example, out: dict, c: int) -> int:
     """The unique window the review cites first for item column c (as the reviewer picks it)."""
     p = ex.passages
-    chosen = p.evidence(out["support"][:, c], int(out["best"][c]))
+    rank = out.get("rank")
+    chosen = p.evidence(out["support"][:, c], int(out["best"][c]), None if rank is None else rank[:, c])
     first = chosen[0] if chosen else p.index[out["best"][c]]
     return p.index.index(first)
 
@@ -347,11 +460,13 @@ def main() -> None:
                       f"fitted on the other {len(examples) - 1})", figures(results, stages))
         return
     model = fit(examples, args.C)
-    body = {**model.to_json(), "fitted_on": {s: sorted(e.doc.name for e in examples if e.doc.set == s)
+    body = {**model.to_json(), "prototypes_sha256": save_prototypes(model.prototypes),
+            "fitted_on": {s: sorted(e.doc.name for e in examples if e.doc.set == s)
                                              for s in used}}
     WEIGHTS_FILE.write_text(json.dumps(body, indent=1) + "\n")
     digest = hashlib.sha256(WEIGHTS_FILE.read_bytes()).hexdigest()
-    print(f"wrote {WEIGHTS_FILE.relative_to(ROOT)} (sha256 {digest[:16]}) from {len(examples)} documents")
+    print(f"wrote {WEIGHTS_FILE.relative_to(ROOT)} (sha256 {digest[:16]}) and {PROTOTYPES_FILE.relative_to(ROOT)} "
+          f"(sha256 {body['prototypes_sha256'][:16]}) from {len(examples)} documents")
     print_figures("in-sample (fitted on these)", figures([(e, predict(e, model, stages)) for e in examples
                                                         if e.doc.set in ("real-dev", "dev")], stages))
 

@@ -153,7 +153,7 @@ def _groups(review: Review, rubric: Rubric, policy: Policy, waivers: list[Waiver
             score, covered = stage.score, stage.covered_share
         else:
             score = _score(active, policy, lambda i: i.credit) if active else 0.0
-            covered = _score(active, policy, lambda i: i.p_covered or 0.0) if active else 0.0
+            covered = _score(active, policy, lambda i: float(i.status == "covered")) if active else 0.0
         out.append(GroupCheck(stage.id, stage.title, "stage", round(score, 4),
                               sum(i.status == "covered" for i in active), len(active),
                               policy.stage_min.get(stage.id), stage.id in policy.require_stages, excluded,

@@ -35,7 +35,7 @@ class ItemResult(BaseModel):
     weight: float = Field(gt=0, description="the item's weight inside its stage or topic")
     credit: float = Field(ge=0, le=1, description="expected credit: P(covered) + P(partial) / 2")
     p_covered: float | None = Field(default=None, ge=0, le=1, description=(
-        "P(covered with substance): what covered_share and the overall score count"))
+        "P(covered with substance): the item is marked covered when it reaches the scorer's threshold"))
     evidence: list[Evidence] = []
     topic: str | None = None
     reason: str | None = Field(default=None, description="the LLM scorer's reason, when its verdict was used")
@@ -87,8 +87,8 @@ class StageResult(BaseModel):
     score: float = Field(ge=0, le=1, description="expected weighted share of items covered, "
                                                  "partial counting half")
     covered_share: float | None = Field(default=None, ge=0, le=1, description=(
-        "expected weighted share of items covered with substance (partial counts 0); "
-        "absent in reviews stored by versions before it"))
+        "weighted share of the items marked covered (partial counts 0; not_applicable items left "
+        "out); absent in reviews stored by versions before it"))
     weight: float
     items: list[ItemResult]
     gaps: list[Gap]

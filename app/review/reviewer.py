@@ -215,13 +215,15 @@ class Reviewer:
                     guidance=self.guidance(item.id),
                     section=home[0] if home else None, start_line=home[1] if home else None,
                     confidence=round(self._confidence(v, status), 4)))
-        # The expected weighted share of items covered (partial counts half): the weighted mean
-        # of each item's expected credit, which the review reports with the item. An item that
-        # does not fit the problem (not_applicable) counts neither for nor against the design.
+        # The stage score: the expected weighted share of items covered (partial counts half), the
+        # weighted mean of each item's expected credit, which the review reports with the item.
+        # The covered share (what the overall score counts): the weighted share of the items this
+        # review marks covered, so the score agrees with the list a reader sees. An item that does
+        # not fit the problem (not_applicable) counts neither for nor against the design.
         counted = [r for r in items if r.status != "not_applicable"] or items
         total = sum(r.weight for r in counted)
         score = sum(r.credit * r.weight for r in counted) / total
-        covered = sum(r.p_covered * r.weight for r in counted) / total
+        covered = sum(r.weight for r in counted if r.status == "covered") / total
         return StageResult(id=group.id, title=group.title, score=round(score, 4),
                            covered_share=round(covered, 4), weight=group.weight, items=items, gaps=gaps)
 

@@ -16,6 +16,7 @@ import numpy as np
 from app.document.parse import Document
 from app.knowledge.rubric import Aspect, Item
 from app.scoring.lexical import KeywordIndex
+from app.scoring.passages import unique_windows
 
 ABOUT_ITEM = 0.40    # a window this close to the item's anchors is about the item
 ASPECT_SIM = 0.55    # a window this close to an aspect's anchor states the aspect
@@ -69,7 +70,10 @@ class AspectIndex:
 
     @staticmethod
     def _windows_about(doc: Document, about: np.ndarray, evidence: tuple[int, ...]) -> list[int]:
-        """The item's evidence windows, the other windows of their sections, and windows close to it."""
+        """The item's evidence windows, the other windows of their sections, and windows close to it;
+        a text repeated counts once (its first window)."""
         sections = {doc.windows[k].section for k in evidence}
+        first = set(unique_windows(doc))
         return [k for k, w in enumerate(doc.windows)
-                if w.kind != "heading" and (k in evidence or w.section in sections or about[k] >= ABOUT_ITEM)]
+                if k in first and w.kind != "heading"
+                and (k in evidence or w.section in sections or about[k] >= ABOUT_ITEM)]

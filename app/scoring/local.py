@@ -10,11 +10,16 @@ kept in app/scoring/weights.json:
    section for the item's stage). No feature grows with the number of lines, and a line repeated
    counts once, so padding a design moves nothing.
 
-The evidence of an item is the passage that best supports it.
+The evidence of an item is the passage that best supports it, as a third model ranks the passages
+of a document (fitted on which window of a covered item's labelled evidence a design states it in).
+The passage features include each item's prototypes: the mean direction of the windows labelled as
+supporting it, and of those judged unrelated to it, in the training designs (app/scoring/prototypes.npz,
+its sha256 kept in weights.json: means over many documents, no text).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +31,7 @@ from app.knowledge.rubric import Item
 from app.scoring.passages import CUES, PAIR_FEATURES, Passages
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+PROTOTYPES_FILE = Path(__file__).with_name("prototypes.npz")
 STAGE_GROUPS = ("problem", "metrics", "architecture", "data", "features", "modeling", "serving",
                 "deployment", "operations", "deep_dive")
 ITEM_FEATURES = ("p1", "p2", "p3", "m1", "n_support", "best_subst", "best_kw", "home", "named",
@@ -90,18 +96,21 @@ class ScorerModel:
     applies: Linear | None = None   # P(a missing, non-core item does not fit this problem)
     na_priors: dict[str, float] | None = None
     na_at: float = 0.5
+    evidence: Linear | None = None  # ranks a document's windows as evidence: PAIR_FEATURES + CUES, support
+    prototypes: dict[str, tuple[np.ndarray, np.ndarray]] | None = None  # item -> (positive, negative)
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS_FILE) -> "ScorerModel":
+    def load(cls, path: Path = WEIGHTS_FILE, prototypes: Path = PROTOTYPES_FILE) -> "ScorerModel":
         raw = json.loads(path.read_text())
         if tuple(raw.get("pair_features", ())) != PAIR_FEATURES + CUES or \
                 tuple(raw.get("item_features", ())) != ITEM_FEATURES:
             raise ValueError(f"{path} was fitted for other features; run `python training/fit.py`")
         applies = Linear.from_json(raw["applies"]) if raw.get("applies") else None
+        evidence = Linear.from_json(raw["evidence"]) if raw.get("evidence") else None
         return cls(Linear.from_json(raw["support"]), Linear.from_json(raw["mention"]),
                    Linear.from_json(raw["item"]), dict(raw["priors"]), float(raw["covered_at"]),
                    float(raw["partial_at"]), applies, dict(raw.get("na_priors", {})),
-                   float(raw.get("na_at", 0.5)))
+                   float(raw.get("na_at", 0.5)), evidence, load_prototypes(prototypes, raw.get("prototypes_sha256")))
 
     def to_json(self) -> dict:
         return {"pair_features": list(PAIR_FEATURES + CUES), "item_features": list(ITEM_FEATURES),
@@ -109,7 +118,24 @@ class ScorerModel:
                 "item": self.item.to_json(), "priors": self.priors,
                 "covered_at": self.covered_at, "partial_at": self.partial_at,
                 "applies": self.applies.to_json() if self.applies else None,
-                "na_priors": self.na_priors or {}, "na_at": self.na_at}
+                "na_priors": self.na_priors or {}, "na_at": self.na_at,
+                "evidence": self.evidence.to_json() if self.evidence else None}
+
+    def prototype_matrix(self, items: list[Item], dims: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(positive, negative), items x dims in this order; zero rows for items without any."""
+        if not self.prototypes:
+            return None
+        zero = np.zeros(dims, dtype=np.float32)
+        pos = np.stack([self.prototypes.get(i.id, (zero, zero))[0] for i in items]).astype(np.float32)
+        neg = np.stack([self.prototypes.get(i.id, (zero, zero))[1] for i in items]).astype(np.float32)
+        return pos, neg
+
+    def evidence_rank(self, passages: Passages, support: np.ndarray) -> np.ndarray | None:
+        """unique windows x items: how well each window states the item, to choose the evidence."""
+        if self.evidence is None or not len(passages.index):
+            return None
+        x = np.concatenate([passages.flat(), support.reshape(-1, 1)], axis=1)
+        return self.evidence.logits(x)[:, 0].reshape(passages.shape)
 
     def not_applicable(self, feats: np.ndarray, items: list[Item]) -> np.ndarray:
         """items: P(the item does not fit this design's problem); 0 for core items."""
@@ -118,6 +144,26 @@ class ScorerModel:
         na = np.array([(self.na_priors or {}).get(i.id, -4.0) for i in items])
         p = self.applies.probability(np.column_stack([feats, na]))
         return np.where([i.core for i in items], 0.0, p)
+
+
+def save_prototypes(prototypes: dict[str, tuple[np.ndarray, np.ndarray]], path: Path = PROTOTYPES_FILE) -> str:
+    """Write the prototypes (float32, compressed); returns the file's sha256 for weights.json."""
+    ids = sorted(prototypes)
+    with path.open("wb") as f:
+        np.savez_compressed(f, items=np.array(ids), positive=np.stack([prototypes[i][0] for i in ids]).astype(np.float32),
+                            negative=np.stack([prototypes[i][1] for i in ids]).astype(np.float32))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_prototypes(path: Path, sha256: str | None) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """The prototypes the weights were fitted with; None where the weights use none."""
+    if sha256 is None:
+        return None
+    if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        raise ValueError(f"{path} is missing or not the one {WEIGHTS_FILE.name} was fitted with; "
+                         "run `python training/fit.py`")
+    with np.load(path) as data:
+        return {str(i): (p, n) for i, p, n in zip(data["items"], data["positive"], data["negative"])}
 
 
 def stage_of(items: list[Item]) -> np.ndarray:
@@ -185,7 +231,9 @@ class LocalScorer:
 
         self.items = items
         self.model = model
-        self.context = PairContext(items, anchor_vectors, anchor_items, item_texts or {}, group_vectors or {})
+        dims = anchor_vectors.shape[1] if anchor_vectors.ndim == 2 else 384
+        self.context = PairContext(items, anchor_vectors, anchor_items, item_texts or {}, group_vectors or {},
+                                   model.prototype_matrix(items, dims) if model else None)
         self._priors = np.array([model.priors.get(i.id, 0.0) for i in items]) if model else np.zeros(len(items))
         self._stages = stage_of(items)
 
@@ -210,6 +258,7 @@ class LocalScorer:
             support = self.model.support.probability(x).reshape(passages.shape)
             mention = self.model.mention.probability(x).reshape(passages.shape)
         feats, best = item_features(passages, support, mention, self._priors, self._stages)
+        rank = self.model.evidence_rank(passages, support) if self.model else None
         if self.model is None:
             probs = np.clip(feats[:, 0], 0, 1)
             credits, covered_at, partial_at = probs, 0.6, 0.3
@@ -225,7 +274,8 @@ class LocalScorer:
             status = "covered" if p >= covered_at else "partial" if credit >= partial_at else "missing"
             if status == "missing" and na[j] >= na_at:
                 status = "not_applicable"
-            windows = passages.evidence(support[:, j], int(best[j])) if status in ("covered", "partial") else ()
+            windows = passages.evidence(support[:, j], int(best[j]), None if rank is None else rank[:, j]) \
+                if status in ("covered", "partial") else ()
             verdicts.append(Verdict(item.id, p, credit, status, windows,
                                     dict(zip(ITEM_FEATURES, map(float, feats[j])))))
         return verdicts

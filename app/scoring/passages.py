@@ -4,7 +4,9 @@ A window is a sentence, bullet, table row or heading. Its features against an it
 it is to the item's anchors (the corpus sentences that state the item concretely), how much more
 it is about this item than about any other, whether it names the item's keywords, whether its
 section is about the item's stage, and what kind of statement it is (a decision with a number, a
-general definition, a question, a placeholder). Windows with the same text count once.
+general definition, a question, a placeholder), and how close it is to the windows that labelled
+designs wrote about the item (its prototypes, fitted by training/fit.py). Windows with the same text
+count once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from app.scoring.lexical import ItemTerms, KeywordIndex
 from app.scoring.substance import is_definition
 
 PAIR_FEATURES = ("sim", "sim_margin", "share", "lex", "lex_margin", "kw", "sec_sim", "sec_stage",
-                 "sim_subst", "kw_subst")
+                 "sim_subst", "kw_subst", *(f"proto{s}" for s in ("", "_margin", "_contrast", "_subst")))
+PROTO_FEATURES = 4  # the last PAIR_FEATURES: from the prototypes (zero where there are none)
 CUES = ("subst", "heading", "list_item", "table_row", "code", "paragraph", "digits", "decision",
         "definition", "question", "placeholder", "tokens")
 SOFTMAX_T = 0.05
@@ -76,6 +79,17 @@ def _softmax(m: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=1, keepdims=True)
 
 
+def prototype_features(vectors: np.ndarray, subst: np.ndarray, positive: np.ndarray,
+                       negative: np.ndarray) -> np.ndarray:
+    """windows x items x PROTO_FEATURES: each window's closeness to the item's positive prototype
+    (the mean direction of windows labelled as supporting it), that minus its closeness to the
+    closest other item's, minus its closeness to the negative prototype (windows judged unrelated
+    though they share the item's words), and the closeness weighted by the window's substance."""
+    pc = vectors @ positive.T
+    nc = (vectors @ negative.T) * (np.abs(negative).sum(axis=1) > 0)
+    return np.stack([pc, _margin(pc), pc - nc, pc * subst[:, None]], axis=2).astype(np.float32)
+
+
 @dataclass
 class Passages:
     """One document's unique windows read against every item."""
@@ -98,15 +112,18 @@ class Passages:
         cues = np.broadcast_to(self.cues[:, None, :], (u, n, self.cues.shape[1]))
         return np.concatenate([self.pair, cues], axis=2).reshape(u * n, self.pair.shape[2] + self.cues.shape[1])
 
-    def evidence(self, support: np.ndarray, best: int) -> tuple[int, ...]:
-        """The best supporting window, and a second one when it supports nearly as well."""
+    def evidence(self, support: np.ndarray, best: int, rank: np.ndarray | None = None) -> tuple[int, ...]:
+        """The window that best supports the item (by `rank`, the evidence model's score, where
+        there is one), and a second one when it supports nearly as well."""
         if best < 0 or len(support) == 0:
             return ()
-        body = np.where(self.is_heading | (self.subst <= 0), -1.0, support)
-        if body.max() < 0:  # nothing substantive: what the design has on it (a label, a bare mention)
-            body = np.where(self.is_heading, -1.0, support)
-        order = np.argsort(-body)[:2]
-        keep = [int(order[0])] + [int(o) for o in order[1:] if body[o] >= body[order[0]] - 0.05 and body[o] > 0.5]
+        said = ~(self.is_heading | (self.subst <= 0))
+        if not said.any():  # nothing substantive: what the design has on it (a label, a bare mention)
+            said = ~self.is_heading
+        order = np.argsort(-np.where(said, support if rank is None else rank, -np.inf))[:2]
+        body = np.where(said, support, -1.0)
+        keep = [int(order[0])] + [int(o) for o in order[1:] if said[o] and body[o] >= body[order[0]] - 0.05
+                                  and body[o] > 0.5]
         return tuple(sorted(self.index[o] for o in keep))
 
 
@@ -114,8 +131,10 @@ class PairContext:
     """What the pair features need from the rubric: anchors, keywords, item texts, stage titles."""
 
     def __init__(self, items: list[Item], anchor_vectors: np.ndarray, anchor_items: list[str],
-                 item_texts: dict[str, str], group_vectors: dict[str, np.ndarray]) -> None:
+                 item_texts: dict[str, str], group_vectors: dict[str, np.ndarray],
+                 prototypes: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.items = items
+        self.prototypes = prototypes  # (positive, negative), items x dims, in the order of `items`
         index = {item.id: k for k, item in enumerate(items)}
         owner = np.array([index.get(a, -1) for a in anchor_items])
         order = np.argsort(owner, kind="stable")
@@ -158,8 +177,11 @@ class PairContext:
         sec_sim = np.where(has_head[:, None], sim[np.maximum(head_of, 0)], 0.0)
         sec_stage = np.where(has_head[:, None], stage[np.maximum(head_of, 0)], 0.0)
         s = subst[index].astype(np.float32)
-        pair = np.stack([sim, _margin(sim), _softmax(sim), lex, _margin(lex), kw, sec_sim, sec_stage,
-                         sim * s[:, None], kw * s[:, None]], axis=2).astype(np.float32)
+        proto = prototype_features(vec, s, *self.prototypes) if self.prototypes is not None else \
+            np.zeros((len(index), n, PROTO_FEATURES), dtype=np.float32)
+        pair = np.concatenate([np.stack([sim, _margin(sim), _softmax(sim), lex, _margin(lex), kw, sec_sim,
+                                         sec_stage, sim * s[:, None], kw * s[:, None]], axis=2), proto],
+                              axis=2).astype(np.float32)
         home = stage[heading].max(axis=0) if heading.any() else np.zeros(n)
         named = sim[heading].max(axis=0) if heading.any() else np.zeros(n)
         return Passages(index, pair, window_cues(doc, index, subst), s, heading, home, named)
