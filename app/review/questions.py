@@ -10,6 +10,7 @@ and the names it uses, so that a reader (and a test) can check each name against
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from app.document.parse import Document
 from app.document.terms import GENERIC, names_in, surface
@@ -24,9 +25,11 @@ _NUMBER = re.compile(r"^[\d.,%]+$")
 
 
 def gap_questions(doc: Document, item: Item, status: str, findings: list[AspectFinding],
-                  evidence: tuple[int, ...], llm: list[Question]) -> tuple[list[Question], str | None,
-                                                                         list[AspectResult]]:
-    """The gap's questions, what the design says and leaves out (one sentence), and its aspects."""
+                  evidence: tuple[int, ...], llm: list[Question],
+                  on_item: Callable[[int], bool] = lambda k: True) -> tuple[list[Question], str | None,
+                                                                          list[AspectResult]]:
+    """The gap's questions, what the design says and leaves out (one sentence), and its aspects.
+    `on_item`: whether a window is about the item (a question starts only from such a window)."""
     aspects = [AspectResult(label=f.aspect.label, found=f.found, lines=_lines(doc, f.windows)) for f in findings]
     corpus = [Question(text=q, design_specific=False, source="corpus") for q in item.questions]
     if status != "partial" or not findings:
@@ -36,9 +39,9 @@ def gap_questions(doc: Document, item: Item, status: str, findings: list[AspectF
     terms = _terms(item)
     # The line the question starts from: the one the scorer cites for the item (what the design says
     # about it most directly), else where an aspect is stated; never a heading or a bare label.
-    cited = [k for k in evidence[:1] if _substantive(doc, k)]
+    cited = [k for k in evidence[:1] if _substantive(doc, k) and on_item(k)]
     points = [_point(doc, k, terms) for k in cited] or \
-        [_point(doc, f.windows[0], terms) for f in found if _substantive(doc, f.windows[0])]
+        [_point(doc, f.windows[0], terms) for f in found if _substantive(doc, f.windows[0]) and on_item(f.windows[0])]
     local = []
     if not points:
         local = corpus

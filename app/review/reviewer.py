@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # the local path never imports the LLM scorer
     from app.llm.merge import Judgement
 
 BACKENDS = ("auto", "local", "llm")
-CITE_AT = 0.3  # a partial item's questions cite its best window when it supports the item this much
+CITE_AT = 0.25  # a partial item's questions start from a window that supports the item this much
 EMBED_RUN = 32  # windows embedded between two looks at the review's deadline (~30-100 ms of work)
 
 
@@ -237,12 +237,12 @@ class Reviewer:
         findings = []
         # A question starts from a line of the design only where the scorer is fairly sure that line
         # is about the item; otherwise it would pin a checklist question on an unrelated sentence.
-        if j is None and v.features.get("p1", 0.0) < CITE_AT:
-            windows = ()
+        on_item = (lambda k: True) if j is not None else (lambda k: v.support.get(k, 0.0) >= CITE_AT)
+        windows = tuple(k for k in windows if on_item(k))
         if status == "partial" and asking is not None and windows:
             vectors, about = asking
             findings = self._aspects.find(doc, vectors, item.id, about()[:, self._column[item.id]], windows)
-        return gap_questions(doc, item, status, findings, windows, llm)
+        return gap_questions(doc, item, status, findings, windows, llm, on_item)
 
     @staticmethod
     def _covered(v: Verdict, j: Judgement | None) -> float:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ ITEM_FEATURES = ("p1", "p2", "p3", "m1", "n_support", "best_subst", "best_kw", "
                  "prior", "rich", "n_03", "n_07", "mass", "m_count", "spec_subst", "spec_digits", "spec_decision",
                  *(f"in_{g}" for g in STAGE_GROUPS), *(f"p3_{g}" for g in STAGE_GROUPS))
 RICH_AT = 0.5  # a window supports some item at least this much: it is about the design's ML
+SUPPORT_KEPT = 0.2  # a verdict keeps the windows that support its item at least this much
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Verdict:
     status: str
     windows: tuple[int, ...]
     features: dict[str, float]
+    # the document's windows that support the item at least SUPPORT_KEPT, with how much
+    support: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -276,6 +279,8 @@ class LocalScorer:
                 status = "not_applicable"
             windows = passages.evidence(support[:, j], int(best[j]), None if rank is None else rank[:, j]) \
                 if status in ("covered", "partial") else ()
+            kept = np.flatnonzero(support[:, j] >= SUPPORT_KEPT) if len(passages.index) else ()
             verdicts.append(Verdict(item.id, p, credit, status, windows,
-                                    dict(zip(ITEM_FEATURES, map(float, feats[j])))))
+                                    dict(zip(ITEM_FEATURES, map(float, feats[j]))),
+                                    {passages.index[r]: float(support[r, j]) for r in kept}))
         return verdicts
