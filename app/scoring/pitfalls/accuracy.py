@@ -40,13 +40,18 @@ _ACCURACY_COMMIT = compile_cue(
 # the document says in so many words that the positive class is rare
 _RARE_STATED = compile_cue(
     r"\b(?:(?:are|is|very|quite|extremely) rare|rare (?:class\w*|positives?|events?|cases?|outcomes?|labels?)|"
-    r"imbalanced|imbalance|skewed classes|minority class|needle|(?:1|one) (?:[\w-]+ ){0,2}in \d[\d,]{1,}|"
+    r"imbalanced|(?<!book )(?<!load )(?<!demand )(?<!supply )imbalance(?! penalt)|skewed classes|minority class|needle|(?:1|one) (?:[\w-]+ ){0,2}in \d[\d,]{1,}|"
     r"\d+ in \d{3,}|base rate|positive rate)\b"
     r"|(?<![\d.])(?:0?\.\d+|[0-4](?:\.\d+)?) ?(?:%|percent|per ?cent) (?:of|are|is|were|was|have|had)\b"
     # a count of cases followed by its small share ("about 4,000 (0.02%)")
     r"|\d[\d,]*\s*\(\s*(?:about |~|≈)?(?:0?\.\d+|[0-4](?:\.\d+)?)\s?%\s*\)"
     r"|\b(?:less than|under|below|fewer than) (?:0?\.\d+|[1-4](?:\.\d+)?) ?(?:%|percent)"
     r"|\b\d+ (?:in|per|out of) (?:every )?\d[\d,]{2,}\b"
+    # "1 bag in ~200", "one in about 5,000"
+    r"|\b(?:1|one) (?:[\w-]+ ){0,2}in (?:~|about |≈|roughly |around )\s?\d[\d,]{1,}"
+    # a label and its small share ("misconnected: ~0.5%"), a count and its small share in the next cell
+    r"|:\s*(?:~|about |≈)?\s?(?:0?\.\d+|[0-4](?:\.\d+)?)\s?%"
+    r"|\b\d{1,3}(?:,\d{3})+\s+(?:~|about |≈)?(?:0?\.\d+|[0-4]\.\d+)\s?%"
 )
 # a rare-positive domain: evidence only when it is what the document is about (its title, or more than
 # one of its windows), not one passing word ("fault tolerance", "web-based attacks", "heart attacks")
@@ -113,7 +118,7 @@ def _is_secondary(text: str) -> bool:
     # accuracy among speed, latency and cost with no figure of its own is not the headline that ships the model
     if _OTHER_METRICS.search(text) or _ACCURACY_CHANGE.search(text):
         return True
-    if _ACCURACY_NUMBER.search(text):
+    if _ACCURACY_NUMBER.search(text) or any(any(c.isdigit() for c in m.group(0)) for m in _ACCURACY.finditer(text)):
         return False
     return bool(_ACCURACY_VAGUE.search(text)) or len({m.group(0).lower() for m in _QUALITIES.finditer(text)}) >= 2
 

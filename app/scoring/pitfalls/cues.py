@@ -17,6 +17,8 @@ REJECTION = compile_cue(
     r"was tried|were tried|we tried|tried (?:that|this|it) first|would (?:leak|inflate|flatter|let|put|give|"
     r"mean|make|teach|punish|push|overstate|hide|mislead|be wrong)|is a mistake|was the mistake|"
     r"the mistake|anti-?pattern|misleading|meaningless|useless|tells us nothing)\b"
+    # a question answered no ("Is any normalisation done on the whole dataset? No.")
+    r"|\?\W*no\b"
 )
 # A following sentence that corrects the one before ("Please fit the scaler on ... instead").
 CORRECTION = compile_cue(

@@ -14,7 +14,7 @@ _STAT_FIT = compile_cue(
     r"(?:[\w-]+ ){0,2}?(?:features?|columns?|values|inputs?|variables|pixels?|spectra|numeric\w*|data)|"
     r"clip\w*|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression)|deciles?|bins?|binned|binning|"
     r"pca|principal components?|svd|vocabular\w*|idf|tf-?idf|tfidfvectorizer|vectori[sz]er|"
-    r"target[- ]encod\w*|mean label|encod\w*|smote|oversampl\w*|rebalanc\w*|undersampl\w*|"
+    r"target[- ]encod\w*|mean label|encod\w*|\w+encoder|min/max|smote|oversampl\w*|rebalanc\w*|undersampl\w*|"
     r"feature selection|selectkbest|mutual_info\w*|chi-?square|chi2|correlated with the label|"
     r"association with|retained|most correlated|popularity features?|statistics|stats|rate per|"
     r"dropout_rate|fit_transform|fit_scope|snv|"
@@ -25,7 +25,12 @@ _ALL_DATA = compile_cue(
     r"\b(?:whole|entire|full|complete|all)\s+(?!features?\b|columns?\b|metrics?\b|models?\b)(?:the\s+)?(?:[\w,.-]+\s+){0,3}(?:table|data ?set|data|rows|records|corpus|"
     r"collection|cohort|export|clips|tiles|rocks|baskets|clauses|samples|spectra|customer-bills|bills|"
     r"weeks|years|history|listings|examples|labell?ed|documents|texts|images|photos|transactions|"
-    r"patients|users|customers|sessions|orders|events|observations|series|sensors|readings|log)\b"
+    r"patients|users|customers|sessions|orders|events|observations|series|sensors|readings|log|"
+    r"csv|files?|extract|frame|dataframe|df|dump|parquet)\b"
+    # the parts put back together before anything is fitted
+    r"|\b(?:concatenated|combined|merged|stacked|pooled|unioned|appended)\s+(?:[\w-]+\s+)?(?:frame|dataframe|df|data ?set|"
+    r"data|table|rows|set|csv|file|corpus)\b"
+    r"|\bfit_on:\s*(?!train)\w+"
     r"|\bincluding (?:the )?(?:test|validation|held[- ]out|evaluation|hold-?out)\b|\b(?:test|validation) \w+ included\b"
     r"|\b(?:afterwards?|only then|and then|later|subsequently)\b[^.;]{0,30}\b(?:split|separat\w*|partition\w*|carve|"
     r"hold out|divide|train and test|train/test)"
@@ -43,7 +48,7 @@ _FIT_ON_TRAIN = compile_cue(
     r"\b(?:train(?:ing)? (?:split|set|window|data|period|portion|months?|years?|rows|folds?|clinics|"
     r"patients|comments|only)(?: only| alone)?|on the training|only on train|on train only|fit_on: train|"
     r"training folds?|each fold|every fold|per fold|inside (?:every|each|the) (?:fold|split|training)|"
-    r"(?:sklearn |scikit-learn |imblearn'?s? )?pipeline|pipe\b|make_pipeline|fixed constants?|"
+    r"(?:sklearn |scikit-learn |imblearn'?s? )?pipeline(?!\s*:)|pipe\b|make_pipeline|fixed constants?|"
     r"fixed,? not fitted|imagenet|out of fold|out-of-fold|after the split|split first|"
     r"only ever sees|training pipeline|training clips only|from the training)\b"
 )
@@ -57,7 +62,7 @@ _CODE_FIT = compile_cue(
 )
 _TRAIN_NAME = compile_cue(r"(?:^|[^a-z])(?:x_?tr|tr|train\w*|fold\w*|fit_data)(?:$|[^a-z])")
 # the object fitted is a preprocessing step, not the model
-_FITTER = re.compile(r"(?i)imput|scal|pca|vector|encod|smote|select|imp\b|sc\b")
+_FITTER = re.compile(r"(?i)imput|scal|pca|vector|encod|smote|select|tfidf|imp\b|sc\b|vec\b|enc\b")
 
 
 def _code_fits_all(text: str) -> bool:
@@ -95,7 +100,15 @@ def _fits_statistics(text: str) -> bool:
     # averaging evaluation results ("the average metrics over all documents") fits nothing
     if stats <= {"average", "averaged", "mean"} and _METRIC_AVERAGE.search(text):
         return False
+    # an average over a handful of one case's records ("the average of all 6 assignments") is a
+    # feature of that case, not a statistic of the data set
+    if stats <= {"average", "averaged", "mean", "avg"} and not any(
+            m.group(0) for m in _ALL_DATA.finditer(_FEW.sub(" ", text))):
+        return False
     return True
+
+
+_FEW = re.compile(r"(?i)\ball (?:[1-9]|[1-9]\d) [a-z-]+")
 
 
 def names_statistics_over_all(text: str) -> bool:
@@ -140,6 +153,32 @@ def _code_stat_before_split(lines: list[str]) -> bool:
     return False
 
 
+_ALIAS = re.compile(r"^\s*(?P<new>\w+)\s*=\s*(?P<old>\w+)\s*[\[.]")
+
+
+def _stat_before_later_split(ctx: Context, k: int) -> bool:
+    """A code window keeps a statistic of a frame that a later code window of the document cuts
+    into train and test (directly, or through a frame taken from it: "X = frame[[...]]")."""
+    w = ctx.windows[k]
+    later = [ln.split("#", 1)[0] for j, v in enumerate(ctx.windows) if j > k and v.kind == "code"
+             for ln in ctx.doc.lines[v.start_line - 1:v.end_line]]
+    split = next((m for m in map(_SPLIT_LINE.search, later) if m), None)
+    if split is None:
+        return False
+    frames = {split.group("a") or split.group("b")}
+    for ln in later:
+        alias = _ALIAS.match(ln)
+        if alias and alias.group("new") in frames:
+            frames.add(alias.group("old"))
+    own = [ln.split("#", 1)[0] for ln in ctx.doc.lines[w.start_line - 1:w.end_line]]
+    for frame in frames:
+        stat = re.compile(_FRAME_STAT.format(f=re.escape(frame)))
+        if any(stat.search(ln) and _KEPT.match(ln) and not _PAST_ONLY.search(ln) and not _SHOWN.match(ln)
+               for ln in own):
+            return True
+    return False
+
+
 # config written as "key: value" pairs (YAML and the like), whose comment lines parse as headings
 _CONFIG = re.compile(r"(?:^|\s)[a-z_]+:\s+\S+(?:\s+\S+)?\s+[a-z_]+:\s", re.I)
 
@@ -171,7 +210,8 @@ def detect_preprocessing(ctx: Context) -> list[int]:
         w, text = ctx.windows[k], candidates[k]
         if w.kind == "code":
             hit = (_code_fits_all(text) or _fits_statistics(text)
-                   or _code_stat_before_split(ctx.doc.lines[w.start_line - 1:w.end_line]))
+                   or _code_stat_before_split(ctx.doc.lines[w.start_line - 1:w.end_line])
+                   or _stat_before_later_split(ctx, k))
         else:
             hit = _fits_statistics(text) or (len(_STAT_FIT.findall(text)) >= 1 and _code_fits_all(text))
             scope = _comment_scope(ctx, k)
@@ -181,8 +221,8 @@ def detect_preprocessing(ctx: Context) -> list[int]:
                 hit = _fits_statistics(text)
         if not hit or _FIT_ON_TRAIN.search(text) or _OLD_VERSION.search(text) or DRAFT.search(text):
             continue
-        if w.kind != "code" and REJECTION.search(text):
-            continue
+        if w.kind != "code" and (REJECTION.search(text) or text.rstrip(" *_").endswith("?")):
+            continue  # rejected, or asked about: the design does not do it here
         if ctx.corrected(k, _FIT_ON_TRAIN):
             continue
         out.append(k)

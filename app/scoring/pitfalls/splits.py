@@ -26,13 +26,13 @@ _SPLIT_CONTEXT = compile_cue(
 )
 _NOT_A_SPLIT = compile_cue(
     r"\b(?:random (?:forest|search|effects?|crops?|flips?|horizontal|erasing|negatives?|catalog\w*|"
-    r"selection|seeds?\b(?!:))|permutation importance|annotat\w*|labell?ing (?:team|effort|budget)|to (?:be )?label\w*|negatives?|zeros|0s|a/b|ab test|randomi[sz]ed (?:by|within|to)|switchback|"
+    r"selection|seeds?\b(?!:)|audits?|inspections?|spot[- ]checks?|checks?)|permutation importance|annotat\w*|labell?ing (?:team|effort|budget)|to (?:be )?label\w*|negatives?|zeros|0s|a/b|ab test|randomi[sz]ed (?:by|within|to)|switchback|"
     r"alternat\w*|approved a random|"
     r"assign\w* users|control (?:group|and treatment)|treatment|audience|exposure|augment\w*|"
     # live traffic divided between arms ("10% of traffic", "split the traffic"), not a traffic figure
     r"traffic (?:split\w*|allocation|assign\w*|bucket\w*)|(?:split\w*|route\w*|divert\w*|send\w*|assign\w*) "
     r"(?:\w+ ){0,2}traffic|% of (?:the |live |user )?traffic|"
-    r"jitter|exploration|propensit\w*|uplift)\b"
+    r"jitter|exploration|propensit\w*|uplift|randomi[sz]ed[- ]order|randomi[sz]ed[- ]\w+ bucket)\b"
 )
 _IMPLIES_SPLIT = compile_cue(r"train_test_split|kfold|shuffle\s*=|method")
 _STATIC_UNITS = compile_cue(r"\b(?:tiles|images|photos|pictures|scans|films|x-rays|specimens|sheets|spectra|compounds)\b")
@@ -45,7 +45,11 @@ _SPLIT_EXCUSED = compile_cue(
     r"within (?:the |each )?(?:train\w*|split|fold|window)|between epochs|mini-?batch\w*|epochs?|batch(?:es)?|"
     r"inside each training window|"
     r"would|flatter\w*|inflat\w*|overstat\w*|too good|peek\w*|leak\w*|wrong|instead|rather than|"
-    r"avoid\w*|never|tried|not random|appropriate|is fine|"
+    r"avoid\w*|never|tried|not random|appropriate|is fine|too easy|(?:will|would) make|"
+    r"nothing (?:is |was |gets )?(?:shuffl\w*|random\w*|mixed)|"
+    # the evaluation parts named by their periods ("validate on 2022, test on 2023")
+    r"(?:validat\w*|test\w*|hold[- ]?out|evaluat\w*|is for)\s+(?:\w+\s+){0,2}?(?:on|in|with|=|:)?\s*(?:the\s+)?"
+    r"(?:year\s+|season\s+)?(?:20[12]\d|q[1-4])|"
     # by an entity's id (a grouped split), not by a row's id (a random one)
     r"by (?![\w ]{0,20}\b(?:row|record|example|sample|line|event|observation|transaction)[ _]?(?:id|index)\b)[\w ]{0,20}\bid\b|"
     r"no (?:random|shuffl\w*))\b|n[o']t\b(?:\W+\w+){0,3}?\W+(?:shuffl|random|at random)"
@@ -115,6 +119,19 @@ def _is_time_data(ctx: Context) -> bool:
     return len({m.group(0).lower() for m in _TIME_DATA.finditer(ctx.full)}) >= 3
 
 
+_LABELLED_LINE = compile_cue(r"^\s*[a-z][\w /-]{0,24}:\s")
+
+
+def _own_line(ctx: Context, k: int, at: str) -> str:
+    """In notes written as "key: value" lines run together into one paragraph, the line that holds
+    `at`: each such line is a statement of its own (its excuses are not another line's)."""
+    w = ctx.windows[k]
+    lines = ctx.doc.lines[w.start_line - 1:w.end_line]
+    if w.kind != "paragraph" or len(lines) < 3 or sum(bool(_LABELLED_LINE.match(ln)) for ln in lines) < len(lines) - 1:
+        return ctx.texts[k]
+    return next((ln for ln in lines if at.lower() in ln.lower()), ctx.texts[k])
+
+
 _SPLIT_KEYS = ("shuffl", "random", "coin", "permutation", "uniformly", "train_test_split", "frac", "fingerprint",
                "hash", "mod(", "method", "kfold", "drawn", "mix", "seed")
 
@@ -128,6 +145,7 @@ def detect_random_split(ctx: Context) -> list[int]:
         m = _RANDOM.search(text)
         if not m:
             continue
+        text = _own_line(ctx, k, m.group(0))
         if not _SPLIT_CONTEXT.search(text) and not _IMPLIES_SPLIT.search(m.group(0)):
             continue
         if _NOT_A_SPLIT.search(text):
