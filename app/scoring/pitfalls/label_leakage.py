@@ -10,6 +10,7 @@ from app.scoring.pitfalls.preprocessing import names_statistics_over_all
 
 _FEATURE_CONTEXT = compile_cue(
     r"\b(?:features?|inputs?|signals?|columns?|fields?|predictors?|variables?|attributes?)\b"
+    r"|\b(?:fed|feed|passed|given) (?:in)?to the model\b|\bthe model (?:sees|gets|uses|takes)\b"
 )
 _FEATURE_SECTION = compile_cue(r"\b(?:features?|inputs?|signals?|columns?|predictors?|variables?)\b")
 _AFTER = compile_cue(
@@ -27,6 +28,34 @@ _AFTER = compile_cue(
     r"|\b(?:once|after) (?:it|the \w+) (?:is |has been |was )?(?:closed|resolved|settled|completed|"
     r"ended|cancelled|churned|delivered|closes|ends|finished)\b"
 )
+# known only once the predicted period or case has run its course: the window being predicted, what
+# comes after the snapshot, the next event, the actual value, the case's life cycle to its close
+_LATER_GENERIC = compile_cue(
+    r"\b(?:same|prediction|target|label|outcome|forecast)\s+(?:[\w-]+\s+){0,2}window\b|\bwe are predicting\b|"
+    r"\bbeing predicted\b|\b(?:window|period|days?|weeks?|months?|years?)\s+after\s+(?:the\s+)?(?:snapshot|cut-?off|"
+    r"prediction|scor\w*|reference date|as-of date|index date|decision)\b|\bafter the (?:snapshot|cut-?off)\b|"
+    r"\bnext (?:fixture|match|game|visit|order|session|shift|trip|flight|appointment|race|episode|billing cycle)\b|"
+    r"\bactual_\w+|\bactual (?:departure|arrival|delay|hours|amount|cost|outcome|sale price|result)\b|"
+    r"\b(?:to|until|at) (?:closure|closing|resolution|settlement|discharge|completion|check-?out|check-?in)\b|"
+    r"\b(?:total )?amount paid\b|\blife ?cycle\b|\bcurrent_\w*(?:state|status|stage|balance)\w*|"
+    r"\b\w*status_date\b|\blast_status\w*"
+)
+# the case's own record while it runs ("for this appeal", "of the session", "on the lot"): with a
+# count, a total or a yes/no about it and no look-back, it is written as the outcome unfolds
+_OWN_CASE = compile_cue(
+    r"\b(?:for|on|of|in|during) (?:this|the(?: same)?) (?:session|appeal|lot|list|auction|sale|claim|stay|order|trip|"
+    r"visit|ticket|call|application|case|loan|booking|shipment|match|game|episode|shift|pick list|month)\b"
+)
+_TALLY = compile_cue(r"\b(?:count|counts|total|number of|sum|whether|minutes|hours|length|channel|sent)\b|_count\b|_sent\b")
+
+
+def _names_own_case_tally(text: str) -> bool:
+    return any(_TALLY.search(c) and not _LOOKBACK.search(c) and not _KNOWN_AT_TIME.search(c)
+               for c in (_clause(text, m.start(), m.end()) for m in _OWN_CASE.finditer(text))) \
+        or bool(_OWN_CASE.search(text) and _TALLY.search(text) and not _LOOKBACK.search(text)
+                and not _KNOWN_AT_TIME.search(text))
+
+
 _LATEST = compile_cue(
     r"\blatest (?:nightly |daily |monthly )?(?:snapshot|values?|file|refresh|record)|\bmost complete picture"
     r"|\bcurrent (?:state|status|value)\b|\bat extract time\b|\bclosed record\b|\bfinal (?:\w+ )?(?:record|value|"
@@ -82,7 +111,8 @@ _KNOWN_AT_TIME = compile_cue(
     r"used only as (?:the )?label|prior \d+ days|before (?:the|each|that|this) |up to (?:yesterday|the)|"
     r"excluded|exclude|not used|never used|leave out|left out|removed|rejected|forbidden|dropped|"
     r"not (?:a )?features?|is not a feature|only historic|historic|cut at|window_end|event_ts <|"
-    r"filtered on|never later|strictly before|before submission|at submission)\b"
+    r"filtered on|never later|strictly before|before submission|at submission|at (?:the )?decision time|"
+    r"at (?:the )?time of (?:the )?(?:decision|prediction|scoring|request|application|booking))\b"
 )
 
 
@@ -142,10 +172,13 @@ def _names_outcome_process(text: str) -> bool:
     return any(not _LOOKBACK.search(_clause(text, m.start(), m.end())) for m in _OUTCOME_PROCESS.finditer(text))
 
 
-def _names_later_fact(text: str) -> bool:
-    """The text names something known only later: a later event, the latest snapshot, a count or an outcome."""
+def _names_later_fact(text: str, generic: bool = True) -> bool:
+    """The text names something known only later: a later event, the latest snapshot, a count or an outcome.
+    `generic`: also the general cues (the window being predicted, the next event, the case's own tally),
+    read in prose and field lists, not in programs."""
     # an outcome field counts, a table of that name ("from claims_closed") does not
     return bool(_AFTER.search(text) or _LATEST.search(text) or _ENTITY_AGG.search(text) or _UNBOUNDED.search(text)
+                or (generic and (_LATER_GENERIC.search(text) or _names_own_case_tally(text)))
                 or _names_outcome_process(text) or any(
         not _TABLE_NAME.search(text, max(0, m.start() - 40), m.start()) for m in _OUTCOME_FIELD.finditer(text)))
 
@@ -156,6 +189,9 @@ _IMPORTANCE = compile_cue(
     r"(?:features?|inputs?|signals?|predictors?|variables?)\b|\bfeature importance\b")
 
 
+_FED = compile_cue(r"\b(?:fed|feed|passed|given|joined) (?:\w+ ){0,4}(?:in)?to the model\b|\bfed to the model\b")
+
+
 def _in_feature_list(ctx: Context, k: int) -> bool:
     """The window is an item of a feature list: its section or lead-in sentence names features, or the next
     sentence of its paragraph ranks it among the model's inputs."""
@@ -164,6 +200,9 @@ def _in_feature_list(ctx: Context, k: int) -> bool:
         return True
     if any(ctx.windows[j].kind == w.kind == "paragraph" and _IMPORTANCE.search(ctx.texts[j])
            for j in ctx.neighbours(k, 0, 1)):
+        return True
+    # the next sentence says the fields above go into the model ("These columns are fed to the model")
+    if any(_FED.search(ctx.texts[j]) for j in ctx.neighbours(k, 0, 1)):
         return True
     if w.kind == "code" or _SQL.search(ctx.texts[k]):
         return True
@@ -186,18 +225,41 @@ def _in_excluded_list(ctx: Context, k: int) -> bool:
     return False
 
 
+_FIELD_LINE = re.compile(r"^\s*(?:-\s*)?[\w.\"'-]+\s*(?::|#|,|$)")
+
+
+def _is_field_list(ctx: Context, k: int) -> bool:
+    """A config or schema block (YAML keys, a list of fields), not a program: most lines are one field."""
+    lines = _code_lines(ctx, k)
+    return len(lines) >= 2 and sum(bool(_FIELD_LINE.match(ln)) for ln in lines) >= 0.6 * len(lines)
+
+
+def _code_lines(ctx: Context, k: int) -> list[str]:
+    """A code or config window's lines, each with its own comment: a line is a field of its own."""
+    w = ctx.windows[k]
+    return [ln for ln in ctx.doc.lines[w.start_line - 1:w.end_line] if ln.strip()]
+
+
 def detect_label_leakage(ctx: Context) -> list[int]:
     """Windows that use as a feature what is known only after the prediction time."""
     out = []
     for k, text in ctx.having(_LEAK_KEYS):
         w = ctx.windows[k]
+        if w.kind == "code" and _is_field_list(ctx, k) and (_KNOWN_AT_TIME.search(text) or REJECTION.search(text)):
+            # a config whose other lines say "known at" or "as of": read each field's own line
+            lines = [ln for ln in _code_lines(ctx, k) if _names_later_fact(ln) and not _KNOWN_AT_TIME.search(ln)
+                     and not REJECTION.search(ln) and not _NOT_FEATURE.search(ln)
+                     and not re.match(r"\s*label\s*:", ln)]
+            if lines and not _METRIC_SECTION.search(w.section or ""):
+                out.append(k)
+            continue
         if w.kind == "heading":
             continue
         if _METRIC_SECTION.search(w.section or "") or _METRIC_CODE.search(text):
             continue
         if len(_FLOW_ARROW.findall(text)) >= 3:
             continue
-        if not _names_later_fact(text):
+        if not _names_later_fact(text, w.kind != "code" or _is_field_list(ctx, k)):
             continue
         if not (_FEATURE_CONTEXT.search(text) or _in_feature_list(ctx, k)):
             continue

@@ -6,11 +6,13 @@ from app.scoring.pitfalls.context import Context
 from app.scoring.pitfalls.cues import DRAFT, REJECTS_PREVIOUS, compile_cue
 
 _NEGATIVE_LABEL = compile_cue(
-    r"\b0\s?=|\b(?:labell?ed|label) (?:0|zero) if\b|\b(?:label(?:l?ed|s)?\s?(?:0|zero|-1|negative)|negatives?|negative_\w+|neg\b|as 0\b|"
+    r"\b0\s?=|\b(?:labell?ed|label) (?:0|zero) if\b|\b(?:label(?:l?ed|s)?[\s-]?(?:0|zero|-1|negative)|negatives?|negative_\w+|neg\b|as 0\b|"
     r"labell?ed 0|is (?:a )?0\b|gets? (?:label )?0\b|get label 0|are 0\b|a 0\b|0s\b|zeros?\b|"
     r"y\s?=\s?0|\b0 otherwise|label(?:led)? irrelevant|irrelevant|rejections?|disliked|not interested|"
     r"don't want|doesn't want|did not want|decided against|put label 0|0\)\s*for\b|,\s*0\)|"
     r"as 0|AS label)\b"
+    # "1 if the member booked that session and 0 if they did not"
+    r"|\b0 if (?:\w+ ){0,3}(?:did|do|does|has|have|had)\s?(?:not|n't)\b"
     # "= 0" after a label or a condition ("enrolled = 1; ... not enrolled in = 0"), "0 for every other item"
     r"|(?<![=!<>])=\s?0\b(?![.,]\d)|\b0 for (?:every|each|all|any|the|that|this|those|other)\b"
     # a label column whose missing values (no positive joined) become 0: fillna(0), coalesce(label, 0)
@@ -21,7 +23,7 @@ _ACTED = (
     r"(?:buy|bought|purchas\w*|click\w*|watch\w*|open\w*|install\w*|starr?\w*|stream\w*|borrow\w*|"
     r"appl(?:y|ied)|tune\w*|hired|interact\w*|engag\w*|read|listen\w*|play\w*|sav\w*|lik\w*|order\w*|book\w*|"
     r"select\w*|used?|download\w*|swip\w*|messag\w*|respond\w*|redeem\w*|visit\w*|sign\w*|join\w*|add\w*|"
-    r"chose|choose|pick\w*)"
+    r"chose|choose|pick\w*|connect\w*|follow\w*|accept\w*|attend\w*|enrol\w*|subscrib\w*)"
 )
 _NON_INTERACTION = compile_cue(
     r"\b(?:every|all|any)\b(?: of)?(?: the)? (?:other|remaining|rest)\b|\bthe rest of the\b"
@@ -37,10 +39,12 @@ _NON_INTERACTION = compile_cue(
     r"|\bnon[- ]?(?:click|interaction|purchase|install)s?\b|\bunpurchased|\bunbought|\bunclicked"
     r"|\b(?:has|have|had|did|does|do)\s?(?:not|n't)\s(?:yet\s)?(?:get\s)?" + _ACTED + r"|\bnever\s" + _ACTED +
     r"|\b0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
+    r"|\b0 if (?:\w+ ){0,3}(?:did|do|does|has|have|had)\s?(?:not|n't)\b"
     # the action's negation as one word ("every unsaved recipe", "unwatched titles")
     # (not "unused", "unread", "unopened", "unsigned", "unordered", "unselected", "unplayed-out": states of
     # things, not a user's non-action)
-    r"|\bun(?!used\b|read\b|opened\b|signed\b|ordered\b|selected\b|like\w*|added\b)" + _ACTED + r"\b"
+    r"|\bun(?!used\b|read\b|opened\b|signed\b|ordered\b|selected\b|like\w*|added\b|subscrib\w*|follow\w*|"
+    r"install\w*)" + _ACTED + r"\b"
     # no action of any kind ("no right-swipe", "no booking")
     r"|\bno (?:[\w]+-)?" + _ACTED + r"\b"
     # not acting means a negative ("not booked = not relevant", "no click -> negative")

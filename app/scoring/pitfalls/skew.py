@@ -48,6 +48,21 @@ _COMPUTE = compile_cue(
     r"averag\w*|filter\w*|resampl\w*|decimat\w*|map(?:s|ped|per|pers|ping)|aggregat\w*|rolling|transform\w*|"
     r"definitions?)\b"
 )
+# the serving side computes the features itself: its service, team or app derives them, or computes
+# "the same features directly from the raw" events
+_SERVE_COMPUTES = compile_cue(
+    r"\b(?:service|team|app|server|box|client|sdk|consumer|path|endpoint|job)\b(?:'s)?\s+(?:\w+\s+){0,4}?"
+    r"(?:computes?|calculates?|derives?|decodes?|resizes?|re-?computes?|tokeni[sz]es|extracts?|counts?)\b"
+    r"|\bcomputes? the same (?:\w+ )?(?:features?|inputs?|signals?)\b|\bdirectly from (?:the )?raw\b"
+    r"|\b(?:straight|directly) from (?:the )?(?:raw|live|kafka|stream|event|feed)\w*"
+)
+# the training side's features come from a computation of their own: a batch job, a cleaned table,
+# a vendor's files, a training pipeline
+_TRAIN_COMPUTES = compile_cue(
+    r"\b(?:batch job|nightly job|nightly batch|cleaned|clean(?:s|ed)? (?:traces|table|data)|vendor\W?s?|"
+    r"summary files?|training pipeline|training (?:code|script|notebook)|notebook|warehouse|"
+    r"offline (?:job|pipeline|features?)|spark job|dbt|sql (?:job|query|model))\b"
+)
 _METRIC_TALK = compile_cue(r"\b(?:recall|precision|ndcg|auc|tap rate|metrics?|a/b|accuracy|mae|rmse|fall(?:s)? back|fallback|shadow)\b")
 _VERSIONED = compile_cue(r"\b(?:encoder|checkpoint|embedding model|tokeni[sz]er|model)\s+v(\d+)\b")
 _TRAIN_MARK = compile_cue(
@@ -73,7 +88,8 @@ _SHARED_FEATURIZER = compile_cue(
     r"log(?:ged|s)? (?:the )?(?:exact )?features? (?:vectors? )?(?:at|from) (?:serv\w*|request)|"
     r"features (?:are )?logged at (?:serv\w*|request)|logged at (?:serv\w*|request time)|"
     r"as logged at request time|compiles? to both|compiled into|point[- ]in[- ]time feature store|"
-    r"defined once|exactly the same|exactly the code|exactly what it saw|no second)\b"
+    r"defined once|exactly the same|exactly the code|exactly what it saw|no second|"
+    r"same (?:[\w./-]+ ){1,2}(?:functions?|module|library|code|package|featuri[sz]er))\b"
 )
 
 # where training and serving run (machines, not feature code): "GPU nodes for training, CPU nodes for serving"
@@ -163,7 +179,12 @@ def _is_candidate(ctx: Context, k: int) -> bool:
     if w.kind != "table_row" and not any(key in ctx.lower[k] for key in _SKEW_KEYS) and not (
             _SERVE_SIDE.search(w.section or "")) and not _serving_context(ctx, k):
         return False
-    return not (REJECTION.search(text) or DRAFT.search(text) or w.kind == "heading")
+    # a reason given ("because the notebook cannot run there") rejects nothing
+    main = _REASON.split(text, 1)[0]
+    return not (REJECTION.search(main) or DRAFT.search(text) or w.kind == "heading")
+
+
+_REASON = re.compile(r"(?i)\bbecause\b|\bsince\b|\bas (?:the|it|they|we)\b")
 
 
 def _skew_at(ctx: Context, k: int, trains: list[int]) -> list[int]:
@@ -173,8 +194,16 @@ def _skew_at(ctx: Context, k: int, trains: list[int]) -> list[int]:
     # 1. the serving side computes the feature with code of its own, and training has its own path
     if (serving and _OWN_STRONG.search(text) and _COMPUTE.search(text) and trains
             and not _METRIC_TALK.search(text)):
-        before = [j for j in trains if j < k and k - j <= 4]
-        return before[-1:] + [k]
+        before = [j for j in trains if j <= k and k - j <= 4]
+        return sorted(set(before[-1:] + [k]))
+    # 1b. the serving side computes the features itself, and the training features came from a
+    # computation of their own (a batch job over cleaned data, a vendor's files, a training pipeline)
+    if (serving and _SERVE_COMPUTES.search(text) and _COMPUTE.search(text) and not _METRIC_TALK.search(text)
+            and not _TRAIN_MARK.search(text)):
+        before = [j for j in trains if j < k and _TRAIN_COMPUTES.search(ctx.texts[j])
+                  and not DRAFT.search(ctx.texts[j])]
+        if before:
+            return [before[-1], k]
     # 2. "for training ... from A" next to "in production ... from B"
     if _CODE_TWO_SOURCES.search(text):
         return [k]
