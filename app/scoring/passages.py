@@ -22,7 +22,8 @@ from app.scoring.lexical import ItemTerms, KeywordIndex
 from app.scoring.substance import is_definition
 
 PAIR_FEATURES = ("sim", "sim_margin", "share", "lex", "lex_margin", "kw", "sec_sim", "sec_stage",
-                 "sim_subst", "kw_subst", *(f"proto{s}" for s in ("", "_margin", "_contrast", "_subst")))
+                 "sim_subst", "kw_subst", "label_lex", "label_kw",
+                 *(f"proto{s}" for s in ("", "_margin", "_contrast", "_subst")))
 PROTO_FEATURES = 4  # the last PAIR_FEATURES: from the prototypes (zero where there are none)
 CUES = ("subst", "heading", "list_item", "table_row", "code", "paragraph", "digits", "decision",
         "definition", "question", "placeholder", "tokens")
@@ -88,6 +89,16 @@ def prototype_features(vectors: np.ndarray, subst: np.ndarray, positive: np.ndar
     pc = vectors @ positive.T
     nc = (vectors @ negative.T) * (np.abs(negative).sum(axis=1) > 0)
     return np.stack([pc, _margin(pc), pc - nc, pc * subst[:, None]], axis=2).astype(np.float32)
+
+
+_LABEL = re.compile(r"^\W*([A-Za-z][\w &/()-]{1,40}?)\s*[:\u2014\u2013]\s+\S")
+
+
+def inline_label(text: str) -> str:
+    """The label a terse line starts with ("Data: NYC taxi trips ...", "Retrain: monthly"), at most
+    four words: a local heading. "" when the line has none."""
+    m = _LABEL.match(text)
+    return m.group(1) if m and len(m.group(1).split()) <= 4 else ""
 
 
 @dataclass
@@ -177,14 +188,32 @@ class PairContext:
         sec_sim = np.where(has_head[:, None], sim[np.maximum(head_of, 0)], 0.0)
         sec_stage = np.where(has_head[:, None], stage[np.maximum(head_of, 0)], 0.0)
         s = subst[index].astype(np.float32)
+        label_lex, label_kw = self._labels(texts)
         proto = prototype_features(vec, s, *self.prototypes) if self.prototypes is not None else \
             np.zeros((len(index), n, PROTO_FEATURES), dtype=np.float32)
         pair = np.concatenate([np.stack([sim, _margin(sim), _softmax(sim), lex, _margin(lex), kw, sec_sim,
-                                         sec_stage, sim * s[:, None], kw * s[:, None]], axis=2), proto],
+                                         sec_stage, sim * s[:, None], kw * s[:, None], label_lex, label_kw],
+                                        axis=2), proto],
                               axis=2).astype(np.float32)
         home = stage[heading].max(axis=0) if heading.any() else np.zeros(n)
         named = sim[heading].max(axis=0) if heading.any() else np.zeros(n)
         return Passages(index, pair, window_cues(doc, index, subst), s, heading, home, named)
+
+    def _labels(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """windows x items: how close the label a terse line starts with ("Retrain: monthly with
+        new trips") is to the item, lexically, and whether it names the item's keywords. Terse
+        notes carry their structure in such labels rather than in headings."""
+        n = len(self.items)
+        lex = np.zeros((len(texts), n), dtype=np.float32)
+        kw = np.zeros((len(texts), n), dtype=np.float32)
+        labels = [inline_label(t) for t in texts]
+        which = [r for r, label in enumerate(labels) if label]
+        if which:
+            chosen = [labels[r] for r in which]
+            lex[which] = self.terms.similarity(chosen)
+            hits = self.keywords.hits(chosen)
+            kw[which] = np.array([[min(len(h), 1) for h in per_item] for per_item in hits], dtype=np.float32).T
+        return lex, kw
 
     @staticmethod
     def _section_heads(doc: Document, index: list[int]) -> np.ndarray:
