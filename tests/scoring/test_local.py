@@ -51,3 +51,19 @@ def test_a_line_repeated_counts_once(reviewer):
     assert twice.document.lines > once.document.lines
     assert [s.model_dump() for s in twice.stages] == [s.model_dump() for s in once.stages]
     assert twice.overall == once.overall
+
+
+def test_the_prototypes_shipped_are_the_ones_the_weights_were_fitted_with(tmp_path):
+    """weights.json records the prototypes' sha256: another file, or none, is refused with the fix."""
+    from app.scoring.local import PROTOTYPES_FILE, WEIGHTS_FILE, ScorerModel
+
+    model = ScorerModel.load()
+    assert model.prototypes and model.evidence is not None
+    assert all(len(v) == 2 and v[0].shape == (384,) for v in model.prototypes.values())
+    changed = tmp_path / "prototypes.npz"
+    data = bytearray(PROTOTYPES_FILE.read_bytes())
+    data[-1] ^= 1
+    changed.write_bytes(bytes(data))
+    for path in (changed, tmp_path / "absent.npz"):
+        with pytest.raises(ValueError, match="training/fit.py"):
+            ScorerModel.load(WEIGHTS_FILE, path)
