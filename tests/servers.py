@@ -122,7 +122,28 @@ def app_server(settings, *, healthy: bool = True, timeout: float = 120) -> Itera
         yield url
 
 
-class ProcessServer:
+class Subprocess:
+    """A process a test started (`proc`), stopped politely, killed if it will not stop."""
+
+    proc: subprocess.Popen | None = None
+    stop_wait = 15  # seconds a terminated process has before it is killed
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, like a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=15)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=self.stop_wait)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class ProcessServer(Subprocess):
     """`uvicorn app.main:app` in a subprocess, its stderr (the JSON logs) in a file."""
 
     def __init__(self, env: dict[str, str], log_path: Path, command: list[str] | None = None) -> None:
@@ -147,20 +168,6 @@ class ProcessServer:
                 self.stop()
                 raise
         return self
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hooks, like a crash."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=15)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def logs(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from helpers import REPO
-from servers import ProcessServer, free_port, process_env
+from servers import ProcessServer, Subprocess, free_port, process_env
 
 
 def redis_binary() -> str | None:
@@ -43,7 +43,7 @@ def _wait(check, what: str, timeout: float = 60) -> None:
     raise AssertionError(f"{what} did not start within {timeout} s")
 
 
-class RedisServer:
+class RedisServer(Subprocess):
     """redis-server on a loopback port, no persistence."""
 
     def __init__(self) -> None:
@@ -59,11 +59,6 @@ class RedisServer:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait(lambda: redis.Redis.from_url(self.url).ping(), "redis-server")
         return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=15)
 
 
 class PostgresServer:
@@ -92,7 +87,7 @@ class PostgresServer:
                        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-class ChromaServer:
+class ChromaServer(Subprocess):
     """`chroma run` on a loopback port."""
 
     def __init__(self) -> None:
@@ -109,14 +104,11 @@ class ChromaServer:
               "chroma run")
         return self
 
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=15)
 
-
-class WorkerProcess:
+class WorkerProcess(Subprocess):
     """`design-review worker` in a subprocess, its log in a file."""
+
+    stop_wait = 20
 
     def __init__(self, env: dict[str, str], log_path: Path, name: str) -> None:
         self.env, self.log_path, self.name = env, log_path, name
@@ -130,18 +122,6 @@ class WorkerProcess:
               f"worker {self.name}", timeout=120)
         return self
 
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=15)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def ingest_into(settings, chroma: ChromaServer) -> None:

@@ -21,10 +21,8 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-import dataclasses
 
 import numpy as np
 from scipy.optimize import minimize
@@ -136,7 +134,7 @@ def with_prototypes(ex: Example, pos: np.ndarray, neg: np.ndarray) -> Example:
     pair = p.pair.copy()
     if len(p.index):
         pair[..., -PROTO_FEATURES:] = prototype_features(ex.vectors.astype(np.float32), p.subst, pos, neg)
-    return dataclasses.replace(ex, passages=Passages(p.index, pair, p.cues, p.subst, p.is_heading, p.home, p.named))
+    return replace(ex, passages=Passages(p.index, pair, p.cues, p.subst, p.is_heading, p.home, p.named))
 
 
 def pair_rows(examples: list[Example], seed: int = 7):
@@ -330,13 +328,7 @@ def read_with(ex: Example, model: ScorerModel) -> Example:
     """The example read as the reviewer reads it with this model (its prototypes)."""
     if not model.prototypes:
         return ex
-    pos, neg = model.prototype_matrix([_Item(i) for i in ex.item_ids], ex.vectors.shape[1])
-    return with_prototypes(ex, pos, neg)
-
-
-@dataclass(frozen=True)
-class _Item:
-    id: str
+    return with_prototypes(ex, *model.prototype_matrix(list(ex.item_ids), ex.vectors.shape[1]))
 
 
 def predict(ex: Example, model: ScorerModel, stages) -> dict:

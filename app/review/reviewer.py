@@ -25,6 +25,7 @@ from app.review.questions import gap_questions
 from app.scoring.aspects import AspectIndex
 from app.knowledge.rubric import Group, Rubric
 from app.scoring.local import WEIGHTS_FILE, LocalScorer, ScorerModel, Verdict
+from app.scoring.passages import unique_windows
 from app.knowledge.chroma import ITEMS, Store
 from app.knowledge.prepared import Prepared, item_vectors, retrieve_guidance
 from app.scoring.substance import substance
@@ -148,7 +149,8 @@ class Reviewer:
             llm = self._judge(doc, by_id, vectors, [*self.rubric.stages, *(g for g, _ in topics)], use_cache)
         judged = llm.judgements if llm else {}
         about = cache(lambda: self.scorer.similarity(vectors))  # windows x items, once, when a gap asks
-        asking = (vectors, about)
+        first = cache(lambda: frozenset(unique_windows(doc)))  # a repeated text counts once
+        asking = (vectors, about, first)
         stages = [self._stage(doc, g, by_id, homes.get(g.id), judged, asking) for g in self.rubric.stages]
         topic_items, topic_gaps = [], []
         for group, _ in topics:
@@ -240,8 +242,8 @@ class Reviewer:
         on_item = (lambda k: True) if j is not None else (lambda k: v.support.get(k, 0.0) >= CITE_AT)
         windows = tuple(k for k in windows if on_item(k))
         if status == "partial" and asking is not None and windows:
-            vectors, about = asking
-            findings = self._aspects.find(doc, vectors, item.id, about()[:, self._column[item.id]], windows)
+            vectors, about, first = asking
+            findings = self._aspects.find(doc, vectors, item.id, about()[:, self._column[item.id]], windows, first())
         return gap_questions(doc, item, status, findings, windows, llm, on_item)
 
     @staticmethod

@@ -16,7 +16,6 @@ import numpy as np
 from app.document.parse import Document
 from app.knowledge.rubric import Aspect, Item
 from app.scoring.lexical import KeywordIndex
-from app.scoring.passages import unique_windows
 
 ABOUT_ITEM = 0.40    # a window this close to the item's anchors is about the item
 ASPECT_SIM = 0.55    # a window this close to an aspect's anchor states the aspect
@@ -49,12 +48,13 @@ class AspectIndex:
         self._keywords = KeywordIndex([a.keywords for a in aspects])
 
     def find(self, doc: Document, vectors: np.ndarray, item: str, about: np.ndarray,
-             evidence: tuple[int, ...]) -> list[AspectFinding]:
-        """The item's aspects in this design. `about`: per window, how close it is to the item."""
+             evidence: tuple[int, ...], first: frozenset[int]) -> list[AspectFinding]:
+        """The item's aspects in this design. `about`: per window, how close it is to the item;
+        `first`: the first window of each distinct text (a repeated text counts once)."""
         rows = self._rows.get(item, range(0))
         if not len(rows) or not len(doc.windows):
             return []
-        near = self._windows_about(doc, about, evidence)
+        near = self._windows_about(doc, about, evidence, first)
         if not near:
             return [AspectFinding(self.aspects[r], ()) for r in rows]
         sims = vectors[near] @ self._vectors[rows.start:rows.stop].T  # near windows x aspects
@@ -69,11 +69,11 @@ class AspectIndex:
         return out
 
     @staticmethod
-    def _windows_about(doc: Document, about: np.ndarray, evidence: tuple[int, ...]) -> list[int]:
+    def _windows_about(doc: Document, about: np.ndarray, evidence: tuple[int, ...],
+                       first: frozenset[int]) -> list[int]:
         """The item's evidence windows, the other windows of their sections, and windows close to it;
         a text repeated counts once (its first window)."""
         sections = {doc.windows[k].section for k in evidence}
-        first = set(unique_windows(doc))
         return [k for k, w in enumerate(doc.windows)
                 if k in first and w.kind != "heading"
                 and (k in evidence or w.section in sections or about[k] >= ABOUT_ITEM)]

@@ -124,14 +124,14 @@ class ScorerModel:
                 "na_priors": self.na_priors or {}, "na_at": self.na_at,
                 "evidence": self.evidence.to_json() if self.evidence else None}
 
-    def prototype_matrix(self, items: list[Item], dims: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(positive, negative), items x dims in this order; zero rows for items without any."""
+    def prototype_matrix(self, item_ids: list[str], dims: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(positive, negative), items x dims in this order of item ids; zero rows for items without any."""
         if not self.prototypes:
             return None
         zero = np.zeros(dims, dtype=np.float32)
-        pos = np.stack([self.prototypes.get(i.id, (zero, zero))[0] for i in items]).astype(np.float32)
-        neg = np.stack([self.prototypes.get(i.id, (zero, zero))[1] for i in items]).astype(np.float32)
-        return pos, neg
+        rows = [self.prototypes.get(i, (zero, zero)) for i in item_ids]
+        return (np.stack([r[0] for r in rows]).astype(np.float32),
+                np.stack([r[1] for r in rows]).astype(np.float32))
 
     def evidence_rank(self, passages: Passages, support: np.ndarray) -> np.ndarray | None:
         """unique windows x items: how well each window states the item, to choose the evidence."""
@@ -236,7 +236,7 @@ class LocalScorer:
         self.model = model
         dims = anchor_vectors.shape[1] if anchor_vectors.ndim == 2 else 384
         self.context = PairContext(items, anchor_vectors, anchor_items, item_texts or {}, group_vectors or {},
-                                   model.prototype_matrix(items, dims) if model else None)
+                                   model.prototype_matrix([i.id for i in items], dims) if model else None)
         self._priors = np.array([model.priors.get(i.id, 0.0) for i in items]) if model else np.zeros(len(items))
         self._stages = stage_of(items)
 

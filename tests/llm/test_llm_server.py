@@ -37,16 +37,22 @@ def dev_design() -> str:
     return (designs[0] if designs else REPO / "examples" / "recsys_design.md").read_text()
 
 
-def test_review_through_a_real_model_is_valid_verified_and_no_worse(settings, ingested, llama_server):
-    text = dev_design()
-    reviewer = build_reviewer(llm_settings(settings, llama_server))
-    local = reviewer.review(text, backend="local")
-    review = reviewer.review(text, backend="llm")
+def assert_model_review(review) -> None:
+    """A review through the llama.cpp model: valid, named after it, its usage counted, and one call
+    with some output unless it came back degraded."""
     assert_review_shape(review.model_dump(mode="json"))
     info = review.reviewer
     assert info.llm_model == "gemma3-270m" and info.usage is not None
     if not info.degraded:
         assert info.backend == "llm" and info.usage.calls == 1 and info.usage.output_tokens > 0
+
+
+def test_review_through_a_real_model_is_valid_verified_and_no_worse(settings, ingested, llama_server):
+    text = dev_design()
+    reviewer = build_reviewer(llm_settings(settings, llama_server))
+    local = reviewer.review(text, backend="local")
+    review = reviewer.review(text, backend="llm")
+    assert_model_review(review)
     lines = text.split("\n")
     before = {i.id: i for s in local.stages for i in s.items}
     for stage in review.stages:

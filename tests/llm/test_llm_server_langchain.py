@@ -9,8 +9,7 @@ from __future__ import annotations
 from app.document.terms import foreign_names
 from app.review.build import build_reviewer
 
-from helpers import assert_review_shape
-from test_llm_server import dev_design, llm_settings
+from test_llm_server import assert_model_review, dev_design, llm_settings
 
 
 def test_openai_compatible_provider_through_langchain_gives_a_grounded_review(settings, ingested, llama_server):
@@ -18,11 +17,7 @@ def test_openai_compatible_provider_through_langchain_gives_a_grounded_review(se
     reviewer = build_reviewer(llm_settings(settings, llama_server, llm_provider="openai-compatible"))
     assert reviewer.llm_scorer().client.mode == "json_object"
     review = reviewer.review(text, backend="llm")
-    assert_review_shape(review.model_dump(mode="json"))
-    info = review.reviewer
-    assert info.llm_model == "gemma3-270m" and info.usage is not None
-    if not info.degraded:
-        assert info.backend == "llm" and info.usage.calls == 1 and info.usage.output_tokens > 0
+    assert_model_review(review)
     n_lines = len(text.split("\n"))
     for gap in review.gaps():
         assert len([q for q in gap.question_details if q.source == "llm"]) <= 2
