@@ -22,6 +22,7 @@ MAX_LOCAL = 3          # questions about missing aspects, most important (corpus
 MAX_QUESTIONS = 5      # shown per gap, all sources together
 VAGUE = "what exactly does the design decide here, and why?"
 _NUMBER = re.compile(r"^[\d.,%]+$")
+_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)|https?://\S+")
 
 
 def gap_questions(doc: Document, item: Item, status: str, findings: list[AspectFinding],
@@ -38,7 +39,8 @@ def gap_questions(doc: Document, item: Item, status: str, findings: list[AspectF
     missing = [f for f in findings if not f.found]
     terms = _terms(item)
     # The line the question starts from: the one the scorer cites for the item (what the design says
-    # about it most directly), else where an aspect is stated; never a heading or a bare label.
+    # about it most directly), else where an aspect is stated; never a heading, a bare label or a
+    # reference.
     cited = [k for k in evidence[:1] if _substantive(doc, k) and on_item(k)]
     points = [_point(doc, k, terms) for k in cited] or \
         [_point(doc, f.windows[0], terms) for f in found if _substantive(doc, f.windows[0]) and on_item(f.windows[0])]
@@ -54,9 +56,13 @@ def gap_questions(doc: Document, item: Item, status: str, findings: list[AspectF
 
 
 def _substantive(doc: Document, k: int) -> bool:
-    """A window a question can start from: a statement of a few words, not a heading or a label."""
+    """A window a question can start from: a statement of a few words, not a heading, a label or a
+    reference (a line that is mostly a link)."""
     w = doc.windows[k]
-    return w.kind != "heading" and len(w.text.split()) >= 5 and not w.text.rstrip().endswith(":")
+    text = w.text.strip()
+    if w.kind == "heading" or len(text.split()) < 5 or text.endswith(":"):
+        return False
+    return len(_LINK.sub("", text).split()) >= 0.5 * len(text.split())
 
 
 def _ask(point: tuple[list[int], str | None], ask: str) -> Question:

@@ -12,6 +12,11 @@ _BOX = re.compile(r"[\u2500-\u259f\u25b2-\u25c4\u2190-\u21ff]")
 _ASCII_BOX = re.compile(r"\+-{2,}|-{2,}\+|\|\s{2,}\||-{2,}>|<-{2,}")
 
 
+# a line of notes that is a statement of its own: "key: value", a task-list entry ("[ ] labels: ...")
+_OWN_LINE = re.compile(r"^\s*(?:[-*]\s*)?(?:\[[ xX]\]\s*|[a-z][\w /-]{0,24}:\s)", re.I)
+_IMPORT_LINE = re.compile(r"^\s*(?:import|from\s+[\w.]+\s+import)\b")
+
+
 _DIAGRAM_CODE = re.compile(
     r"^\W*(?:mermaid|plantuml|dot|graphviz)\b|^\W*(?:graph|flowchart) (?:TD|TB|LR|RL|BT)\b|^\W*sequenceDiagram\b", re.I)
 
@@ -28,7 +33,7 @@ class Context:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.windows = doc.windows
-        self.texts = [w.text for w in doc.windows]
+        self.texts = [self._without_imports(w) if w.kind == "code" else w.text for w in doc.windows]
         self.lower = [t.lower() for t in self.texts]
         self.full = "\n".join(self.texts)
         self._facts: dict[str, bool] = {}
@@ -39,6 +44,29 @@ class Context:
         """(index, text) of the windows holding any of these lower-case substrings: a cheap gate."""
         return [(k, self.texts[k]) for k, low in enumerate(self.lower)
                 if k not in self.diagram and any(key in low for key in keys)]
+
+    def _without_imports(self, w) -> str:
+        """A code block without its import lines: importing a function decides nothing."""
+        text = w.text
+        for ln in self.doc.lines[w.start_line - 1:w.end_line]:  # a long block's windows hold parts of it
+            if _IMPORT_LINE.match(ln):
+                text = text.replace(ln.strip(), " ")
+        return text
+
+    def own_line(self, k: int, at: str) -> str:
+        """In notes written as "key: value" or task-list lines run together into one paragraph, or in
+        a code block, the line that holds `at`: each such line is a statement of its own (its excuses
+        are not another line's: a rolling mean in one line of a cell does not make the split in
+        another one a time split). Otherwise the whole window."""
+        w = self.windows[k]
+        lines = self.doc.lines[w.start_line - 1:w.end_line]
+        at = at.lower().replace("_", " ")
+        holding = [ln for ln in lines if at in ln.lower().replace("_", " ")]
+        if w.kind == "code" and holding:  # the statement itself; a match only in an import is none
+            return next((ln for ln in holding if not _IMPORT_LINE.match(ln)), "")
+        if w.kind != "paragraph" or len(lines) < 3 or sum(bool(_OWN_LINE.match(ln)) for ln in lines) < len(lines) - 1:
+            return self.texts[k]
+        return holding[0] if holding else self.texts[k]
 
     def fact(self, key: str, compute: Callable[[], bool]) -> bool:
         """A whole-document fact, computed on first use and kept under its key."""

@@ -16,7 +16,10 @@ REJECTION = compile_cue(
     r"|\b(?:never|instead of|rather than|avoid\w*|reject\w*|discard\w*|dropped|abandon\w*|"
     r"was tried|were tried|we tried|tried (?:that|this|it) first|would (?:leak|inflate|flatter|let|put|give|"
     r"mean|make|teach|punish|push|overstate|hide|mislead|be wrong)|is a mistake|was the mistake|"
-    r"the mistake|anti-?pattern|misleading|meaningless|useless|tells us nothing)\b"
+    r"the mistake|anti-?pattern|misleading|meaningless|useless|"
+    r"(?:tells?|says?|told|said) (?:us |you )?(?:almost |next to |close to )?nothing|"
+    # "No chargeback-derived fields go into the feature vector"
+    r"no [\w\s,-]{0,40}?\b(?:go(?:es)? into|enters?|are used|is used|feeds?))\b"
     # a question answered no ("Is any normalisation done on the whole dataset? No.")
     r"|\?\W*no\b"
 )
@@ -25,7 +28,8 @@ CORRECTION = compile_cue(
     r"\b(?:please|let's|let us|should|instead|rather|must|fix|we will change|change (?:it|this) to)\b")
 # A window that tells an earlier version of the design, not the one proposed.
 DRAFT = compile_cue(r"\b(?:first draft|the draft|initially|originally|earlier version|v1|v1's|used to|previously|"
-                   r"early prototype|went this way|at first we|"
+                   r"early prototype|went this way|at first we|last time|"
+                   r"(?:the|an?|our) (?:old|previous|earlier|former) [\w-]+ (?:report|results?|numbers|setup|pipeline)|"
                    r"(?:an?|the|our) (?:earlier|previous|older|old) (?:draft|version|design|iteration|attempt|"
                    r"approach|prototype|proposal)|(?:an?|the|our) (?:initial|first) (?:draft|attempt))\b")
 # A sentence that rejects the option the one before it stated ("We dropped that: ...", "This was abandoned").

@@ -57,8 +57,10 @@ def _names_own_case_tally(text: str) -> bool:
 
 
 _LATEST = compile_cue(
-    r"\blatest (?:nightly |daily |monthly )?(?:snapshot|values?|file|refresh|record)|\bmost complete picture"
-    r"|\bcurrent (?:state|status|value)\b|\bat extract time\b|\bclosed record\b|\bfinal (?:\w+ )?(?:record|value|"
+    r"\blatest (?:nightly |daily |monthly )?(?:snapshot|values?|file|refresh|record)\b|\bmost complete picture"
+    r"|\bcurrent (?:state|status|value)\b|\bat extract time\b|"
+    # taken as the source system holds them on the day the data was pulled, not at prediction time
+    r"\bas of (?:the )?(?:data )?(?:extract\w*|export|pull|dump|download)(?: date| day| time)?\b|\bclosed record\b|\bfinal (?:\w+ )?(?:record|value|"
     r"days_on_market|amount|price)\b"
     r"|\b(?:computed|calculated|aggregated) over (?:the )?(?:full|entire|whole)\b"
     r"|\bover the (?:full|entire|whole) [a-z_ ]*(?:table|history|data ?set|log)"

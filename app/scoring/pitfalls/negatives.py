@@ -102,6 +102,18 @@ def _defines_field(ctx: Context, k: int) -> bool:
                                                 if ctx.windows[j].kind != "table_row"))
 
 
+_ZERO = compile_cue(r"^\s*(?:0|-1|zero|negative|neg|0 \(negative\))\s*$")
+
+
+def _zero_cell(ctx: Context, k: int) -> bool:
+    """A table row with a cell that is a negative label on its own ("| track not streamed ... | 0 |")."""
+    w = ctx.windows[k]
+    if w.kind != "table_row":
+        return False
+    cells = ctx.doc.lines[w.start_line - 1].strip().strip("|").split("|")
+    return any(_ZERO.match(c) for c in cells[1:])
+
+
 _NEGATIVE_KEYS = ("not", "never", "n't", "other", "all", "any", "every", "minus", "complement", "cross join", "non",
                   "un", "otherwise", "without", "no ", "else", "fillna", "coalesce")
 
@@ -115,8 +127,9 @@ def detect_non_interaction(ctx: Context) -> list[int]:
         m = _NON_INTERACTION.search(text)
         if not m or _POSITIVE_AFTER.match(text, m.end()):
             continue
-        if not _is_labelled_negative(ctx, k) or _defines_field(ctx, k):
+        if not (_is_labelled_negative(ctx, k) or _zero_cell(ctx, k)) or _defines_field(ctx, k):
             continue
+        text = ctx.own_line(k, m.group(0)).replace("_", " ")
         if (_NEG_EXCUSED.search(text) or _NEG_REJECTED.search(text) or DRAFT.search(text)
                 or REJECTS_PREVIOUS.search(text)):
             continue

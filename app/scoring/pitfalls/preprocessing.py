@@ -30,7 +30,8 @@ _ALL_DATA = compile_cue(
     # the parts put back together before anything is fitted
     r"|\b(?:concatenated|combined|merged|stacked|pooled|unioned|appended)\s+(?:[\w-]+\s+)?(?:frame|dataframe|df|data ?set|"
     r"data|table|rows|set|csv|file|corpus)\b"
-    r"|\bfit_on:\s*(?!train)\w+"
+    # a config's fitting scope that is not the training part ("fit_on: full", "fitOn: all_rows", "fit_rows": "all")
+    r"|\bfit[_ ]?(?:on|rows|scope|data)[\"']?\s*[:=]\s*[\"']?(?!train)\w+"
     r"|\bincluding (?:the )?(?:test|validation|held[- ]out|evaluation|hold-?out)\b|\b(?:test|validation) \w+ included\b"
     r"|\b(?:afterwards?|only then|and then|later|subsequently)\b[^.;]{0,30}\b(?:split|separat\w*|partition\w*|carve|"
     r"hold out|divide|train and test|train/test)"
@@ -46,7 +47,8 @@ _ALL_DATA = compile_cue(
 )
 _FIT_ON_TRAIN = compile_cue(
     r"\b(?:train(?:ing)? (?:split|set|window|data|period|portion|months?|years?|rows|folds?|clinics|"
-    r"patients|comments|only)(?: only| alone)?|on the training|only on train|on train only|fit_on: train|"
+    r"patients|comments|only)(?: only| alone)?|on the training|only on train|on train only|"
+    r"fit[_ ]?(?:on|rows|scope|data)[\"']?\s*[:=]\s*[\"']?train|"
     r"training folds?|each fold|every fold|per fold|inside (?:every|each|the) (?:fold|split|training)|"
     r"(?:sklearn |scikit-learn |imblearn'?s? )?pipeline(?!\s*:)|pipe\b|make_pipeline|fixed constants?|"
     r"fixed,? not fitted|imagenet|out of fold|out-of-fold|after the split|split first|"

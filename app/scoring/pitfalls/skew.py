@@ -30,6 +30,9 @@ _OWN_STRONG = compile_cue(
     r"by hand|keep in sync|written from the sql|himself|herself|themselves|re-?cod\w*|re-?deriv\w*|"
     r"translat\w* (?:the|it|them|each)|mirror\w*|(?<!without )(?<!no )(?<!avoid )duplicat\w*|copy of the (?:logic|code)|equivalent (?:logic|code)|"
     r"parallel implementation|hand-?written|manually (?:kept|ported|synced))\b|'s own\b"
+    # written again from a description of the training code ("a Java module written by the vendor from
+    # the research team's specification")
+    r"|\b(?:written|built|implemented|coded) (?:by [\w' -]{1,40} )?from (?:the |a |an |their |our )?[\w' -]{0,30}\bspec\w*"
     r"|\b(?:computes?|computed|calculates?|calculated|counts?) [^.;]{0,40}\bitself\b"
     # a port of the training code: the verb, or a rewrite in the serving side's own language
     r"|\bport(?:s|ing)? (?:the|it|them|these|those|this|our|their|all)\b"
@@ -51,7 +54,7 @@ _COMPUTE = compile_cue(
 # the serving side computes the features itself: its service, team or app derives them, or computes
 # "the same features directly from the raw" events
 _SERVE_COMPUTES = compile_cue(
-    r"\b(?:service|team|app|server|box|client|sdk|consumer|path|endpoint|job)\b(?:'s)?\s+(?:\w+\s+){0,4}?"
+    r"\b(?:service|team|app|server|box|client|sdk|consumer|path|endpoint|job|system)\b(?:'s)?\s+(?:\w+\s+){0,4}?"
     r"(?:computes?|calculates?|derives?|decodes?|resizes?|re-?computes?|tokeni[sz]es|extracts?|counts?)\b"
     r"|\bcomputes? the same (?:\w+ )?(?:features?|inputs?|signals?)\b|\bdirectly from (?:the )?raw\b"
     r"|\b(?:straight|directly) from (?:the )?(?:raw|live|kafka|stream|event|feed)\w*"
@@ -88,7 +91,8 @@ _SHARED_FEATURIZER = compile_cue(
     r"log(?:ged|s)? (?:the )?(?:exact )?features? (?:vectors? )?(?:at|from) (?:serv\w*|request)|"
     r"features (?:are )?logged at (?:serv\w*|request)|logged at (?:serv\w*|request time)|"
     r"as logged at request time|compiles? to both|compiled into|point[- ]in[- ]time feature store|"
-    r"defined once|exactly the same|exactly the code|exactly what it saw|no second|"
+    r"defined once|exactly the same|exactly the code|exactly what it saw|no second|single definition|"
+    r"moved (?:in)?to (?:the |one |a |a shared )?[\w`./-]+ (?:library|package|module)|"
     r"same (?:[\w./-]+ ){1,2}(?:functions?|module|library|code|package|featuri[sz]er))\b"
 )
 
@@ -179,11 +183,17 @@ def _is_candidate(ctx: Context, k: int) -> bool:
     if w.kind != "table_row" and not any(key in ctx.lower[k] for key in _SKEW_KEYS) and not (
             _SERVE_SIDE.search(w.section or "")) and not _serving_context(ctx, k):
         return False
-    # a reason given ("because the notebook cannot run there") rejects nothing
+    # a reason given ("because the notebook cannot run there") rejects nothing; nor does "instead of"
+    # after the serving side's own implementation ("reimplements them in Go ...; instead of map-matching
+    # it ..."): that says how the two differ
     main = _REASON.split(text, 1)[0]
-    return not (REJECTION.search(main) or DRAFT.search(text) or w.kind == "heading")
+    own = _OWN_STRONG.search(main)
+    rejected = [m for m in REJECTION.finditer(main)
+                if not (own and m.start() > own.start() and _SUBSTITUTE.match(m.group(0).strip()))]
+    return not (rejected or DRAFT.search(text) or w.kind == "heading")
 
 
+_SUBSTITUTE = re.compile(r"(?i)instead of|rather than")
 _REASON = re.compile(r"(?i)\bbecause\b|\bsince\b|\bas (?:the|it|they|we)\b")
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from app.scoring.pitfalls.context import Context
-from app.scoring.pitfalls.cues import DRAFT, compile_cue
+from app.scoring.pitfalls.cues import DRAFT, REJECTION, compile_cue
 
 _RANDOM = compile_cue(
     # no boundary before "shuffl": class names such as StratifiedShuffleSplit and GroupShuffleSplit
     r"shuffl\w*|\brandom(?:ly|ised|ized)?\b|\bat random\b|\bcoin[- ]flip|\bpermutation\b|"
     r"\buniformly (?:drawn|sampled|at random)|\bshuffle\s*=\s*true|\btrain_test_split\b|"
     r"\.sample\(\s*frac\s*=\s*1|\bfarm_fingerprint|\bhash(?:ed)?[- _](?:split|bucket|of)|\bmod\(\s*abs\(|"
+    r"\bhash\w*\([^()]*\)\)?\s*(?:%|\bmod\b)|"
     r"\bmethod:\s*(?:random|shuffle)|\bkfold\(|\bdrawn (?:at random|randomly)|\brandom_split\b|\brandperm\b"
     # rows pooled across the whole period when cut: "split: all rows mixed together, 90/10", "every fold has a mix
     # of days from the whole period" (only beside a split proper: "mixed together" alone is not a split)
@@ -32,7 +35,9 @@ _NOT_A_SPLIT = compile_cue(
     # live traffic divided between arms ("10% of traffic", "split the traffic"), not a traffic figure
     r"traffic (?:split\w*|allocation|assign\w*|bucket\w*)|(?:split\w*|route\w*|divert\w*|send\w*|assign\w*) "
     r"(?:\w+ ){0,2}traffic|% of (?:the |live |user )?traffic|"
-    r"jitter|exploration|propensit\w*|uplift|randomi[sz]ed[- ]order|randomi[sz]ed[- ]\w+ bucket)\b"
+    r"jitter|exploration|propensit\w*|uplift|randomi[sz]ed[- ]order|randomi[sz]ed[- ]\w+ bucket|"
+    # the order of a data loader's batches within training, not a split
+    r"batch_size|dataloader|data_loader|shuffle_buffer|buffer_size)\b"
 )
 _IMPLIES_SPLIT = compile_cue(r"train_test_split|kfold|shuffle\s*=|method")
 _STATIC_UNITS = compile_cue(r"\b(?:tiles|images|photos|pictures|scans|films|x-rays|specimens|sheets|spectra|compounds)\b")
@@ -52,7 +57,10 @@ _SPLIT_EXCUSED = compile_cue(
     r"(?:year\s+|season\s+)?(?:20[12]\d|q[1-4])|"
     # by an entity's id (a grouped split), not by a row's id (a random one)
     r"by (?![\w ]{0,20}\b(?:row|record|example|sample|line|event|observation|transaction)[ _]?(?:id|index)\b)[\w ]{0,20}\bid\b|"
-    r"no (?:random|shuffl\w*))\b|n[o']t\b(?:\W+\w+){0,3}?\W+(?:shuffl|random|at random)"
+    r"no (?:[\w-]+ ){0,2}?(?:random\w*|shuffl\w*)|why not (?:\w+ )?(?:shuffl\w*|random\w*)|"
+    # the parts named by their periods in other words ("by send week", "from January 2024 onwards")
+    r"by (?:[\w-]+ )?(?:week|month|day|date|quarter|year)|onwards?|everything (?:\w+ )?before (?:that|then|it))\b"
+    r"|n[o']t\b(?:\W+\w+){0,3}?\W+(?:shuffl|random|at random)"
 )
 _TIME_DATA = compile_cue(
     r"\b(?:daily|weekly|monthly|nightly|hourly|snapshots?|time series|months?|weeks?|days?|years?|"
@@ -86,10 +94,10 @@ _PROPORTION = compile_cue(
 )
 _AXIS = compile_cue(
     r"\b(?:by (?:time|date|week|month|day|year|season|user|customer|patient|account|merchant|driver|store|"
-    r"session|query|group)|chronolog\w*|temporal\w*|out[- ]of[- ]time|time[- ](?:based|ordered|wise|split)|"
+    r"session|query|group|cohort)|chronolog\w*|temporal\w*|out[- ]of[- ]time|time[- ](?:based|ordered|wise|split)|"
     r"timeseriessplit|rolling|walk[- ]forward|backtest\w*|forward[- ]chain\w*|group(?:ed)?\s?k[- ]?fold|"
     r"last \d+ (?:days|weeks|months|years)|(?:latest|most recent|final|later|last) (?:days?|weeks?|months?|"
-    r"quarters?|years?|period)|earlier|older|newer|future|past|before|after|until|cut[- ]?off|"
+    r"quarters?|years?|period|cohorts?|seasons?|releases?|batch(?:es)?)|earlier|older|newer|future|past|before|after|until|cut[- ]?off|"
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|20[12]\d|q[1-4])\b"
 )
@@ -119,21 +127,16 @@ def _is_time_data(ctx: Context) -> bool:
     return len({m.group(0).lower() for m in _TIME_DATA.finditer(ctx.full)}) >= 3
 
 
-_LABELLED_LINE = compile_cue(r"^\s*[a-z][\w /-]{0,24}:\s")
-
-
-def _own_line(ctx: Context, k: int, at: str) -> str:
-    """In notes written as "key: value" lines run together into one paragraph, the line that holds
-    `at`: each such line is a statement of its own (its excuses are not another line's)."""
-    w = ctx.windows[k]
-    lines = ctx.doc.lines[w.start_line - 1:w.end_line]
-    if w.kind != "paragraph" or len(lines) < 3 or sum(bool(_LABELLED_LINE.match(ln)) for ln in lines) < len(lines) - 1:
-        return ctx.texts[k]
-    return next((ln for ln in lines if at.lower() in ln.lower()), ctx.texts[k])
-
-
 _SPLIT_KEYS = ("shuffl", "random", "coin", "permutation", "uniformly", "train_test_split", "frac", "fingerprint",
                "hash", "mod(", "method", "kfold", "drawn", "mix", "seed")
+
+
+def _clause(text: str, at: str) -> str:
+    """The clause of the text that holds `at` (between semicolons and sentence ends)."""
+    for part in re.split(r";|\.\s", text):
+        if at.lower() in part.lower():
+            return part
+    return text
 
 
 def detect_random_split(ctx: Context) -> list[int]:
@@ -145,12 +148,15 @@ def detect_random_split(ctx: Context) -> list[int]:
         m = _RANDOM.search(text)
         if not m:
             continue
-        text = _own_line(ctx, k, m.group(0))
-        if not _SPLIT_CONTEXT.search(text) and not _IMPLIES_SPLIT.search(m.group(0)):
+        whole, text = text, ctx.own_line(k, m.group(0))
+        # a code block splits across lines (shuffle, then cut): its split is read from the whole block,
+        # its excuses from the line itself
+        if not _SPLIT_CONTEXT.search(whole if ctx.windows[k].kind == "code" else text) \
+                and not _IMPLIES_SPLIT.search(m.group(0)):
             continue
         if _NOT_A_SPLIT.search(text):
             continue
-        if _SPLIT_EXCUSED.search(text) or DRAFT.search(text):
+        if _SPLIT_EXCUSED.search(text) or DRAFT.search(text) or REJECTION.search(_clause(text, m.group(0))):
             continue
         if _STATIC_UNITS.search(text) and not _TIME_DATA.search(text):
             continue
