@@ -136,6 +136,10 @@ _ACCURACY_KEYS = ("acc", "correct", "right", "agree", "misclass", "classificatio
                   "of the time", "wrong", "match")
 
 
+# what a report showed before, not what this design reports ("Last time we showed accuracy and ...")
+_PAST = compile_cue(r"\b(?:last time|in the (?:old|previous|last) report|previously (?:we )?(?:showed|reported|used))\b")
+
+
 def detect_accuracy(ctx: Context) -> list[int]:
     """Windows that make accuracy the headline metric of a problem whose positive class is rare."""
     if not _is_rare_positive(ctx) or ctx.anywhere("balanced", _BALANCED_DOC):
@@ -144,7 +148,7 @@ def detect_accuracy(ctx: Context) -> list[int]:
         return []
     out = []
     for k, text in ctx.having(_ACCURACY_KEYS):
-        if not _ACCURACY.search(text) or _ACCURACY_EXCUSED.search(text) or REJECTION.search(text):
+        if not _ACCURACY.search(text) or _ACCURACY_EXCUSED.search(text) or REJECTION.search(text) or _PAST.search(text):
             continue
         if not _is_secondary(text) and _makes_headline(ctx, k):
             out.append(k)

@@ -31,14 +31,20 @@ _AFTER = compile_cue(
 # known only once the predicted period or case has run its course: the window being predicted, what
 # comes after the snapshot, the next event, the actual value, the case's life cycle to its close
 _LATER_GENERIC = compile_cue(
-    r"\b(?:same|prediction|target|label|outcome|forecast)\s+(?:[\w-]+\s+){0,2}window\b|\bwe are predicting\b|"
+    r"\b(?:prediction|target|label|outcome|forecast)\s+(?:[\w-]+\s+){0,2}window\b|\bsame\s+(?:[\w-]+\s+){0,2}window\s+as\b|\bwe are predicting\b|"
     r"\bbeing predicted\b|\b(?:window|period|days?|weeks?|months?|years?)\s+after\s+(?:the\s+)?(?:snapshot|cut-?off|"
     r"prediction|scor\w*|reference date|as-of date|index date|decision)\b|\bafter the (?:snapshot|cut-?off)\b|"
     r"\bnext (?:fixture|match|game|visit|order|session|shift|trip|flight|appointment|race|episode|billing cycle)\b|"
     r"\bactual_\w+|\bactual (?:departure|arrival|delay|hours|amount|cost|outcome|sale price|result)\b|"
     r"\b(?:to|until|at) (?:closure|closing|resolution|settlement|discharge|completion|check-?out|check-?in)\b|"
     r"\b(?:total )?amount paid\b|\blife ?cycle\b|\bcurrent_\w*(?:state|status|stage|balance)\w*|"
-    r"\b\w*status_date\b|\blast_status\w*"
+    r"\b\w*status_date\b|\blast_status\w*|"
+    # read from the same record as the label ("same row as the churn flag")
+    r"\bsame (?:row|record|snapshot row|line) as the (?:\w+ )?(?:label|target|flag|outcome)\b|"
+    # events counted up to a point after the reference date: "event_ts <= DATEADD(day, 30, snapshot_date)"
+    r"<=?\s*(?:dateadd|date_add|timestampadd)\(\s*\w+\s*,\s*\+?[1-9]\d*\s*,\s*[\w.]*(?:snapshot|as_?of|predict|scor|cut_?off|"
+    r"reference|index)\w*|<=?\s*[\w.]*(?:snapshot|as_?of|predict|scor|cut_?off|reference|index)\w*_(?:date|ts|time)\s*\+\s*"
+    r"(?:interval\s*)?'?[1-9]"
 )
 # the case's own record while it runs ("for this appeal", "of the session", "on the lot"): with a
 # count, a total or a yes/no about it and no look-back, it is written as the outcome unfolds
@@ -57,7 +63,8 @@ def _names_own_case_tally(text: str) -> bool:
 
 
 _LATEST = compile_cue(
-    r"\blatest (?:nightly |daily |monthly )?(?:snapshot|values?|file|refresh|record)\b|\bmost complete picture"
+    # (not the latest values pushed to the online store: that is serving)
+    r"\blatest (?:nightly |daily |monthly )?(?:snapshot|values?|file|refresh|record)\b(?! (?:to|in|into) (?:the )?(?:online|serving|cache))|\bmost complete picture"
     r"|\bcurrent (?:state|status|value)\b|\bat extract time\b|"
     # taken as the source system holds them on the day the data was pulled, not at prediction time
     r"\bas of (?:the )?(?:data )?(?:extract\w*|export|pull|dump|download)(?: date| day| time)?\b|\bclosed record\b|\bfinal (?:\w+ )?(?:record|value|"

@@ -13,6 +13,8 @@ _NEGATIVE_LABEL = compile_cue(
     r"as 0|AS label)\b"
     # "1 if the member booked that session and 0 if they did not"
     r"|\b0 if (?:\w+ ){0,3}(?:did|do|does|has|have|had)\s?(?:not|n't)\b"
+    # "label them 0", "labelled each as negative"
+    r"|\blabel(?:l?ed|s)? (?:them|it|those|these|each|every \w+)(?: as)? (?:0|zero|negatives?)\b"
     # "= 0" after a label or a condition ("enrolled = 1; ... not enrolled in = 0"), "0 for every other item"
     r"|(?<![=!<>])=\s?0\b(?![.,]\d)|\b0 for (?:every|each|all|any|the|that|this|those|other)\b"
     # a label column whose missing values (no positive joined) become 0: fillna(0), coalesce(label, 0)
@@ -90,7 +92,7 @@ _ZERO_OTHERWISE = compile_cue(r"\b1 if\b[^.;]{0,120}\b0 otherwise\b|\b0 otherwis
 def _is_labelled_negative(ctx: Context, k: int) -> bool:
     """The window, or the one before it, gives examples a negative label."""
     return bool(_NEGATIVE_LABEL.search(ctx.texts[k])) or any(
-        _NEGATIVE_LABEL.search(ctx.texts[j]) for j in ctx.neighbours(k, 1, 0))
+        _NEGATIVE_LABEL.search(ctx.texts[j]) and not _NEG_REJECTED.search(ctx.texts[j]) for j in ctx.neighbours(k, 1, 0))
 
 
 def _defines_field(ctx: Context, k: int) -> bool:

@@ -22,7 +22,7 @@ _STAT_FIT = compile_cue(
     r"information[_ ]values?|weight[_ ]of[_ ]evidence|woe|keep_top|top_k_features|select_k_best)\b"
 )
 _ALL_DATA = compile_cue(
-    r"\b(?:whole|entire|full|complete|all)\s+(?!features?\b|columns?\b|metrics?\b|models?\b)(?:the\s+)?(?:[\w,.-]+\s+){0,3}(?:table|data ?set|data|rows|records|corpus|"
+    r"\b(?:whole|entire|full|complete|all)\s+(?!features?\b|columns?\b|metrics?\b|models?\b)(?:the\s+)?(?:[\w,.\u2013-]+\s+){0,3}(?:table|data ?set|data|rows|records|corpus|"
     r"collection|cohort|export|clips|tiles|rocks|baskets|clauses|samples|spectra|customer-bills|bills|"
     r"weeks|years|history|listings|examples|labell?ed|documents|texts|images|photos|transactions|"
     r"patients|users|customers|sessions|orders|events|observations|series|sensors|readings|log|"

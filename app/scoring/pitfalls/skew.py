@@ -57,6 +57,7 @@ _SERVE_COMPUTES = compile_cue(
     r"\b(?:service|team|app|server|box|client|sdk|consumer|path|endpoint|job|system)\b(?:'s)?\s+(?:\w+\s+){0,4}?"
     r"(?:computes?|calculates?|derives?|decodes?|resizes?|re-?computes?|tokeni[sz]es|extracts?|counts?)\b"
     r"|\bcomputes? the same (?:\w+ )?(?:features?|inputs?|signals?)\b|\bdirectly from (?:the )?raw\b"
+    r"|\b(?:fills?|populates?) (?:the same |these |those )?(?:\w+ )?(?:columns?|features?|fields?)\b"
     r"|\b(?:straight|directly) from (?:the )?(?:raw|live|kafka|stream|event|feed)\w*"
 )
 # the training side's features come from a computation of their own: a batch job, a cleaned table,

@@ -11,7 +11,7 @@ _RANDOM = compile_cue(
     # no boundary before "shuffl": class names such as StratifiedShuffleSplit and GroupShuffleSplit
     r"shuffl\w*|\brandom(?:ly|ised|ized)?\b|\bat random\b|\bcoin[- ]flip|\bpermutation\b|"
     r"\buniformly (?:drawn|sampled|at random)|\bshuffle\s*=\s*true|\btrain_test_split\b|"
-    r"\.sample\(\s*frac\s*=\s*1|\bfarm_fingerprint|\bhash(?:ed)?[- _](?:split|bucket|of)|\bmod\(\s*abs\(|"
+    r"\.sample\(\s*frac\s*=\s*1|\brand\(\)|\bfarm_fingerprint|\bhash(?:ed)?[- _](?:split|bucket|of)|\bmod\(\s*abs\(|"
     r"\bhash\w*\([^()]*\)\)?\s*(?:%|\bmod\b)|"
     r"\bmethod:\s*(?:random|shuffle)|\bkfold\(|\bdrawn (?:at random|randomly)|\brandom_split\b|\brandperm\b"
     # rows pooled across the whole period when cut: "split: all rows mixed together, 90/10", "every fold has a mix
@@ -57,7 +57,7 @@ _SPLIT_EXCUSED = compile_cue(
     r"(?:year\s+|season\s+)?(?:20[12]\d|q[1-4])|"
     # by an entity's id (a grouped split), not by a row's id (a random one)
     r"by (?![\w ]{0,20}\b(?:row|record|example|sample|line|event|observation|transaction)[ _]?(?:id|index)\b)[\w ]{0,20}\bid\b|"
-    r"no (?:[\w-]+ ){0,2}?(?:random\w*|shuffl\w*)|why not (?:\w+ )?(?:shuffl\w*|random\w*)|"
+    r"no (?:[\w-]+ ){0,2}?(?:random\w*|shuffl\w*)|why not (?:\w+ )?(?:shuffl\w*|random\w*)|memori[sz]\w*|near[- ]duplicates?|on both sides|"
     # the parts named by their periods in other words ("by send week", "from January 2024 onwards")
     r"by (?:[\w-]+ )?(?:week|month|day|date|quarter|year)|onwards?|everything (?:\w+ )?before (?:that|then|it))\b"
     r"|n[o']t\b(?:\W+\w+){0,3}?\W+(?:shuffl|random|at random)"
