@@ -14,6 +14,7 @@ _ASCII_BOX = re.compile(r"\+-{2,}|-{2,}\+|\|\s{2,}\||-{2,}>|<-{2,}")
 
 # a line of notes that is a statement of its own: "key: value", a task-list entry ("[ ] labels: ...")
 _OWN_LINE = re.compile(r"^\s*(?:[-*]\s*)?(?:\[[ xX]\]\s*|[a-z][\w /-]{0,24}:\s)", re.I)
+_COMMENT_LINE = re.compile(r"^\s*(?:#|--|//|%|;)")
 _IMPORT_LINE = re.compile(r"^\s*(?:import|from\s+[\w.]+\s+import)\b")
 
 
@@ -62,8 +63,14 @@ class Context:
         lines = self.doc.lines[w.start_line - 1:w.end_line]
         at = at.lower().replace("_", " ")
         holding = [ln for ln in lines if at in ln.lower().replace("_", " ")]
-        if w.kind == "code" and holding:  # the statement itself; a match only in an import is none
-            return next((ln for ln in holding if not _IMPORT_LINE.match(ln)), "")
+        if w.kind == "code" and holding:  # the statement with the comment above it; a match only in an import is none
+            at_line = next((i for i, ln in enumerate(lines) if ln in holding and not _IMPORT_LINE.match(ln)), None)
+            if at_line is None:
+                return ""
+            start = at_line
+            while start > 0 and _COMMENT_LINE.match(lines[start - 1]):
+                start -= 1
+            return " ".join(ln.strip() for ln in lines[start:at_line + 1])
         if w.kind != "paragraph" or len(lines) < 3 or sum(bool(_OWN_LINE.match(ln)) for ln in lines) < len(lines) - 1:
             return self.texts[k]
         return holding[0] if holding else self.texts[k]

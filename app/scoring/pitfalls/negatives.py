@@ -131,7 +131,8 @@ def detect_non_interaction(ctx: Context) -> list[int]:
             continue
         if not (_is_labelled_negative(ctx, k) or _zero_cell(ctx, k)) or _defines_field(ctx, k):
             continue
-        text = ctx.own_line(k, m.group(0)).replace("_", " ")
+        if ctx.windows[k].kind != "code":  # a code block's excuses may sit in any of its lines
+            text = ctx.own_line(k, m.group(0)).replace("_", " ")
         if (_NEG_EXCUSED.search(text) or _NEG_REJECTED.search(text) or DRAFT.search(text)
                 or REJECTS_PREVIOUS.search(text)):
             continue
