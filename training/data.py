@@ -2,6 +2,8 @@
 
 Sets (each a folder of `<stem>.json` labels; see training/LABELLING.md):
 - `designs`  training/designs/, synthetic designs written here (texts beside the labels)
+- `designs2` training/designs2/, 28 more synthetic designs, labelled by other helpers; not in the
+             default fit (training/LABELLING.md says why): `--sets designs,real,dev,real-dev,designs2`
 - `real`     training/real/, public design documents by pointer (texts restored with
              training/restore.py into --real-texts, default /tmp/design-review-real)
 - `dev`      ../shared/eval/dev, synthetic (texts beside the labels)
@@ -20,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "eval"
-FOLDERS = {"designs": ROOT / "training" / "designs", "real": ROOT / "training" / "real",
+FOLDERS = {"designs": ROOT / "training" / "designs", "designs2": ROOT / "training" / "designs2",
+           "real": ROOT / "training" / "real",
            "pitfall-cases": ROOT / "training" / "pitfalls", "dev": SHARED / "dev",
            "real-dev": SHARED / "real-dev", "pitfalls": SHARED / "pitfalls"}
 TEXTS = {"real": Path("/tmp/design-review-real"), "real-dev": Path("/tmp/design-review-real-dev")}
