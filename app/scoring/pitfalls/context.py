@@ -54,6 +54,11 @@ class Context:
                 text = text.replace(ln.strip(), " ")
         return text
 
+    def cells(self, k: int) -> list[str]:
+        """The lower-case cells of window k's first line, read as a markdown table row."""
+        line = self.doc.lines[self.windows[k].start_line - 1]
+        return [c.strip().lower() for c in line.strip().strip("|").split("|")]
+
     def own_line(self, k: int, at: str) -> str:
         """In notes written as "key: value" or task-list lines run together into one paragraph, or in
         a code block, the line that holds `at`: each such line is a statement of its own (its excuses
@@ -64,7 +69,8 @@ class Context:
         at = at.lower().replace("_", " ")
         holding = [ln for ln in lines if at in ln.lower().replace("_", " ")]
         if w.kind == "code" and holding:  # the statement with the comment above it; a match only in an import is none
-            at_line = next((i for i, ln in enumerate(lines) if ln in holding and not _IMPORT_LINE.match(ln)), None)
+            at_line = next((i for i, ln in enumerate(lines)
+                            if at in ln.lower().replace("_", " ") and not _IMPORT_LINE.match(ln)), None)
             if at_line is None:
                 return ""
             start = at_line

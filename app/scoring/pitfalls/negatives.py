@@ -5,14 +5,15 @@ from __future__ import annotations
 from app.scoring.pitfalls.context import Context
 from app.scoring.pitfalls.cues import DRAFT, REJECTS_PREVIOUS, compile_cue
 
+# "1 if the member booked that session and 0 if they did not": a label and a non-interaction at once
+_ZERO_IF_NOT = r"\b0 if (?:\w+ ){0,3}(?:did|do|does|has|have|had)\s?(?:not|n't)\b"
 _NEGATIVE_LABEL = compile_cue(
     r"\b0\s?=|\b(?:labell?ed|label) (?:0|zero) if\b|\b(?:label(?:l?ed|s)?[\s-]?(?:0|zero|-1|negative)|negatives?|negative_\w+|neg\b|as 0\b|"
     r"labell?ed 0|is (?:a )?0\b|gets? (?:label )?0\b|get label 0|are 0\b|a 0\b|0s\b|zeros?\b|"
     r"y\s?=\s?0|\b0 otherwise|label(?:led)? irrelevant|irrelevant|rejections?|disliked|not interested|"
     r"don't want|doesn't want|did not want|decided against|put label 0|0\)\s*for\b|,\s*0\)|"
     r"as 0|AS label)\b"
-    # "1 if the member booked that session and 0 if they did not"
-    r"|\b0 if (?:\w+ ){0,3}(?:did|do|does|has|have|had)\s?(?:not|n't)\b"
+    r"|" + _ZERO_IF_NOT +
     # "label them 0", "labelled each as negative"
     r"|\blabel(?:l?ed|s)? (?:them|it|those|these|each|every \w+)(?: as)? (?:0|zero|negatives?)\b"
     # "= 0" after a label or a condition ("enrolled = 1; ... not enrolled in = 0"), "0 for every other item"
@@ -41,7 +42,7 @@ _NON_INTERACTION = compile_cue(
     r"|\bnon[- ]?(?:click|interaction|purchase|install)s?\b|\bunpurchased|\bunbought|\bunclicked"
     r"|\b(?:has|have|had|did|does|do)\s?(?:not|n't)\s(?:yet\s)?(?:get\s)?" + _ACTED + r"|\bnever\s" + _ACTED +
     r"|\b0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
-    r"|\b0 if (?:\w+ ){0,3}(?:did|do|does|has|have|had)\s?(?:not|n't)\b"
+    r"|" + _ZERO_IF_NOT +
     # the action's negation as one word ("every unsaved recipe", "unwatched titles")
     # (not "unused", "unread", "unopened", "unsigned", "unordered", "unselected", "unplayed-out": states of
     # things, not a user's non-action)
@@ -109,11 +110,7 @@ _ZERO = compile_cue(r"^\s*(?:0|-1|zero|negative|neg|0 \(negative\))\s*$")
 
 def _zero_cell(ctx: Context, k: int) -> bool:
     """A table row with a cell that is a negative label on its own ("| track not streamed ... | 0 |")."""
-    w = ctx.windows[k]
-    if w.kind != "table_row":
-        return False
-    cells = ctx.doc.lines[w.start_line - 1].strip().strip("|").split("|")
-    return any(_ZERO.match(c) for c in cells[1:])
+    return ctx.windows[k].kind == "table_row" and any(_ZERO.match(c) for c in ctx.cells(k)[1:])
 
 
 _NEGATIVE_KEYS = ("not", "never", "n't", "other", "all", "any", "every", "minus", "complement", "cross join", "non",

@@ -141,11 +141,6 @@ def _versions_differ(ctx: Context, k: int) -> bool:
     return len(found) >= 2
 
 
-def _split_cells(line: str) -> list[str]:
-    """The lower-case cells of a markdown table line."""
-    return [c.strip().lower() for c in line.strip().strip("|").split("|")]
-
-
 def _table_differs(ctx: Context, k: int) -> bool:
     """Row k of a table whose header has a training and a serving column, with different cells."""
     w = ctx.windows[k]
@@ -154,12 +149,12 @@ def _table_differs(ctx: Context, k: int) -> bool:
         j -= 1
     if j == k:
         return False
-    header = _split_cells(ctx.doc.lines[ctx.windows[j].start_line - 1])
+    header = ctx.cells(j)
     tcol = next((i for i, c in enumerate(header) if _COLUMN_TRAIN.search(c)), None)
     scol = next((i for i, c in enumerate(header) if _COLUMN_SERVE.search(c)), None)
     if tcol is None or scol is None or tcol == scol:
         return False
-    row = _split_cells(ctx.doc.lines[w.start_line - 1])
+    row = ctx.cells(k)
     if max(tcol, scol) >= len(row):
         return False
     return row[tcol] != row[scol] and "same" not in row[scol]
@@ -189,8 +184,8 @@ def _is_candidate(ctx: Context, k: int) -> bool:
     # it ..."): that says how the two differ
     main = _REASON.split(text, 1)[0]
     own = _OWN_STRONG.search(main)
-    rejected = [m for m in REJECTION.finditer(main)
-                if not (own and m.start() > own.start() and _SUBSTITUTE.match(m.group(0).strip()))]
+    rejected = any(not (own and m.start() > own.start() and _SUBSTITUTE.match(m.group(0).strip()))
+                   for m in REJECTION.finditer(main))
     return not (rejected or DRAFT.search(text) or w.kind == "heading")
 
 
