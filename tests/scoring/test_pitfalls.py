@@ -85,3 +85,27 @@ def test_findings_explain_themselves(reviewer, name, pitfall):
     assert finding.questions == list(spec.questions)
     assert finding.guidance and all(g.source.startswith("corpus/pitfalls.md#") for g in finding.guidance)
     assert 0.0 < finding.confidence <= 1.0
+
+
+def _found(text: str) -> set[str]:
+    return {f.pitfall for f in find_pitfalls(parse_document(text), set(DETECTORS))}
+
+
+@pytest.mark.parametrize("history, pitfall, committed", [
+    # a practice the design has since replaced, told as history
+    ("Before this the scaler was fitted on the full table once; now it is refit inside each fold.",
+     PREPROCESSING, "The scaler is fitted on the full table once, and then we split."),
+    # an option the author tried and measured as flattering
+    ("We did try a shuffled 5-fold CV first: it was far more optimistic than the time holdout.",
+     RANDOM_SPLIT, "We use a shuffled 5-fold CV over the two years of daily sales."),
+])
+def test_an_option_told_as_history_is_not_flagged_but_the_same_option_decided_is(history, pitfall, committed):
+    preamble = "# Demand forecast\n\nDaily sales of 300 stores from 2021 to 2024.\n\n"
+    assert pitfall not in _found(preamble + history + "\n")
+    assert pitfall in _found(preamble + committed + "\n")
+
+
+def test_a_trials_randomised_subjects_are_no_random_split():
+    text = ("# Dropout risk\n\nData: 1,400 randomised subjects from the interim data cut of the trial.\n\n"
+            "Validation: train on visits up to March, test on visits from April.\n")
+    assert RANDOM_SPLIT not in _found(text)

@@ -29,7 +29,7 @@ _SPLIT_CONTEXT = compile_cue(
 )
 _NOT_A_SPLIT = compile_cue(
     r"\b(?:random (?:forest|search|effects?|crops?|flips?|horizontal|erasing|negatives?|catalog\w*|"
-    r"selection|seeds?\b(?!:)|audits?|inspections?|spot[- ]checks?|checks?)|permutation importance|annotat\w*|labell?ing (?:team|effort|budget)|to (?:be )?label\w*|negatives?|zeros|0s|a/b|ab test|randomi[sz]ed (?:by|within|to)|switchback|"
+    r"selection|seeds?\b(?!:)|audits?|inspections?|spot[- ]checks?|checks?)|permutation importance|annotat\w*|labell?ing (?:team|effort|budget)|to (?:be )?label\w*|negatives?|zeros|0s|a/b|ab test|randomi[sz]ed (?:by|within|to|subjects?|patients?|participants?|trials?|controlled)|switchback|"
     r"alternat\w*|approved a random|"
     r"assign\w* users|control (?:group|and treatment)|treatment|audience|exposure|augment\w*|"
     # live traffic divided between arms ("10% of traffic", "split the traffic"), not a traffic figure
