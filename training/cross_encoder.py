@@ -173,8 +173,9 @@ def run_items(args) -> None:
                     windows.append((e.status[c] == 2, sup[r, c], v))
             items.append((e.status[c] == 2, out["p"][c], max(ce, default=-10.0)))
             if e.status[c] == 2 and out["status"][c] == 2 and spans and top:
+                cited = F.cited_window(e, out, c)
                 hits[0] += 1
-                hits[1] += meets[top.index(F.cited_window(e, out, c))] if F.cited_window(e, out, c) in top else 0
+                hits[1] += meets[top.index(cited)] if cited in top else 0
                 hits[2] += meets[int(np.argmax(ce))]
     w, it = np.array(windows, dtype=float), np.array(items, dtype=float)
     print(f"window AUC, supports vs not: linear {roc_auc_score(w[:, 0], w[:, 1]):.3f}, "

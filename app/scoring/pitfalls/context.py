@@ -67,10 +67,9 @@ class Context:
         w = self.windows[k]
         lines = self.doc.lines[w.start_line - 1:w.end_line]
         at = at.lower().replace("_", " ")
-        holding = [ln for ln in lines if at in ln.lower().replace("_", " ")]
+        holding = [i for i, ln in enumerate(lines) if at in ln.lower().replace("_", " ")]
         if w.kind == "code" and holding:  # the statement with the comment above it; a match only in an import is none
-            at_line = next((i for i, ln in enumerate(lines)
-                            if at in ln.lower().replace("_", " ") and not _IMPORT_LINE.match(ln)), None)
+            at_line = next((i for i in holding if not _IMPORT_LINE.match(lines[i])), None)
             if at_line is None:
                 return ""
             start = at_line
@@ -79,7 +78,7 @@ class Context:
             return " ".join(ln.strip() for ln in lines[start:at_line + 1])
         if w.kind != "paragraph" or len(lines) < 3 or sum(bool(_OWN_LINE.match(ln)) for ln in lines) < len(lines) - 1:
             return self.texts[k]
-        return holding[0] if holding else self.texts[k]
+        return lines[holding[0]] if holding else self.texts[k]
 
     def fact(self, key: str, compute: Callable[[], bool]) -> bool:
         """A whole-document fact, computed on first use and kept under its key."""
