@@ -2,7 +2,7 @@
 
 Each document is scored by a model fitted without it (leave-one-document-out, training/fit.py);
 N covered verdicts are drawn at random (seeded) and written with the item's rubric title and the
-cited lines' text to a JSON file OUTSIDE the project (the texts are public, not ours to keep). A
+text of every line span the review cites for it (as the report shows them) to a JSON file OUTSIDE the project (the texts are public, not ours to keep). A
 judge then marks each "supports", "in passing" or "unrelated"; `--count FILE` prints the tally.
 
     python bench/evidence_sample.py --out /tmp/evidence-sample.json [--n 60]
@@ -33,10 +33,10 @@ def draw(n: int, seed: int) -> list[dict]:
         lines = ex.doc.text.split("\n")
         for c, item in enumerate(ex.items):
             if out["status"][c] == 2 and out["best"][c] >= 0:
-                w = ex.windows[F.cited_window(ex, out, c)]
+                spans = F.cited_spans(ex, out, c)
                 verdicts.append({"document": ex.doc.name, "item": item.id, "item_title": item.title,
-                                 "lines": [w.start_line, w.end_line],
-                                 "cited": "\n".join(lines[w.start_line - 1:w.end_line])})
+                                 "lines": spans,
+                                 "cited": "\n...\n".join("\n".join(lines[a - 1:b]) for a, b in spans)})
     random.Random(seed).shuffle(verdicts)
     return verdicts[:n]
 

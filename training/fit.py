@@ -31,7 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from data import CREDIT, ROOT, Labelled, load_set
 
 from app.config import get_settings
-from app.document.parse import parse_document
+from app.document.parse import merge_spans, parse_document
 from app.review.build import build_reviewer
 from app.scoring.local import (PROTOTYPES_FILE, WEIGHTS_FILE, Linear, ScorerModel, item_features, save_prototypes,
                                stage_of)
@@ -367,16 +367,26 @@ def truth_scores(ex: Example, stages, na: set[str]) -> tuple[dict, float]:
 
 
 def cited_window(ex: Example, out: dict, c: int) -> int:
-    """The unique window the review cites first for item column c (as the reviewer picks it)."""
+    """The unique window the review ranks first among those it cites for item column c."""
+    p = ex.passages
+    rank = out.get("rank")
+    score = out["support"][:, c] if rank is None else rank[:, c]
+    chosen = [p.index.index(k) for k in p.evidence(out["support"][:, c], int(out["best"][c]),
+                                                   None if rank is None else rank[:, c])]
+    return max(chosen, key=lambda r: score[r]) if chosen else int(out["best"][c])
+
+
+def cited_spans(ex: Example, out: dict, c: int) -> list[tuple[int, int]]:
+    """Every line span the review cites for item column c, in line order (as the report shows them)."""
     p = ex.passages
     rank = out.get("rank")
     chosen = p.evidence(out["support"][:, c], int(out["best"][c]), None if rank is None else rank[:, c])
-    first = chosen[0] if chosen else p.index[out["best"][c]]
-    return p.index.index(first)
+    rows = [p.index.index(k) for k in chosen] or [cited_window(ex, out, c)]
+    return merge_spans((ex.windows[r].start_line, ex.windows[r].end_line) for r in rows)
 
 
 def figures(results: list[tuple[Example, dict]], stages) -> dict:
-    truth, pred, stage_err, overall, words, hits, cited = [], [], [], [], [], 0, 0
+    truth, pred, stage_err, overall, words, hits, cited, any_hits = [], [], [], [], [], 0, 0, 0
     na_total = na_wrong = 0
     for ex, out in results:
         na_total += len(out.get("na", ()))
@@ -394,6 +404,7 @@ def figures(results: list[tuple[Example, dict]], stages) -> dict:
                 w = ex.windows[cited_window(ex, out, c)]
                 spans = evidence.get(item.id, []) if ex.status[c] == 2 else []
                 hits += any(w.start_line <= b + 1 and w.end_line >= a - 1 for a, b in spans)
+                any_hits += any(s <= b + 1 and e >= a - 1 for s, e in cited_spans(ex, out, c) for a, b in spans)
     truth, pred = np.array(truth), np.array(pred)
     gap_t, gap_p = ~truth, ~pred
     tp = float((gap_t & gap_p).sum())
@@ -402,7 +413,7 @@ def figures(results: list[tuple[Example, dict]], stages) -> dict:
     return {"gap_precision": tp / max(1, gap_p.sum()), "gap_recall": tp / max(1, gap_t.sum()),
             "kappa": kappa(truth, pred), "stage_mae": float(np.mean(stage_err)),
             "overall_mae": float(np.abs(errs).mean()), "corr_error_words": corr,
-            "evidence_hit": hits / max(1, cited), "cited": cited,
+            "evidence_hit": hits / max(1, cited), "evidence_any": any_hits / max(1, cited), "cited": cited,
             "not_applicable": f"{na_total} items, {na_wrong} of them labelled covered or partial",
             "overall": [(ex.doc.name, ex.doc.words, w, g) for (ex, _), (_, w, g) in zip(results, overall)]}
 
@@ -410,7 +421,7 @@ def figures(results: list[tuple[Example, dict]], stages) -> dict:
 def print_figures(title: str, f: dict) -> None:
     print(f"\n{title}")
     for key in ("gap_precision", "gap_recall", "kappa", "stage_mae", "overall_mae", "corr_error_words",
-                "evidence_hit"):
+                "evidence_hit", "evidence_any"):
         print(f"  {key:18} {f[key]:.3f}")
     print(f"  covered verdicts cited: {f['cited']}; not applicable: {f['not_applicable']}")
     for name, words, want, got in f["overall"]:

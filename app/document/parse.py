@@ -54,13 +54,24 @@ class Document:
         return len(self.text.split())
 
     def spans(self, windows) -> list[tuple[int, int]]:
-        """The distinct (start_line, end_line) of these windows, in order."""
-        return sorted({(self.windows[k].start_line, self.windows[k].end_line) for k in windows})
+        """The line spans of these windows, in order; spans that overlap are merged into one."""
+        return merge_spans((self.windows[k].start_line, self.windows[k].end_line) for k in windows)
 
     def quote(self, start_line: int, end_line: int, limit: int = 300) -> str:
         """The document's own text of a line span, whitespace folded, cut at `limit` characters."""
         text = " ".join(" ".join(self.lines[start_line - 1 : end_line]).split())
         return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def merge_spans(spans) -> list[tuple[int, int]]:
+    """(start_line, end_line) spans in order, those that overlap merged into one."""
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(set(spans)):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def decode_document(data: bytes | str) -> str:

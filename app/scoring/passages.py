@@ -24,6 +24,8 @@ from app.scoring.substance import is_definition
 PAIR_FEATURES = ("sim", "sim_margin", "share", "lex", "lex_margin", "kw", "sec_sim", "sec_stage",
                  "sim_subst", "kw_subst", "label_lex", "label_kw",
                  *(f"proto{s}" for s in ("", "_margin", "_contrast", "_subst")))
+EVIDENCE_MORE = 2     # windows cited beside the best one, at most
+EVIDENCE_ALSO = 0.4   # ... each supporting the item at least this much
 PROTO_FEATURES = 4  # the last PAIR_FEATURES: from the prototypes (zero where there are none)
 CUES = ("subst", "heading", "list_item", "table_row", "code", "paragraph", "digits", "decision",
         "definition", "question", "placeholder", "tokens")
@@ -124,17 +126,17 @@ class Passages:
         return np.concatenate([self.pair, cues], axis=2).reshape(u * n, self.pair.shape[2] + self.cues.shape[1])
 
     def evidence(self, support: np.ndarray, best: int, rank: np.ndarray | None = None) -> tuple[int, ...]:
-        """The window that best supports the item (by `rank`, the evidence model's score, where
-        there is one), and a second one when it supports nearly as well."""
+        """The passage that best supports the item: the window ranked first (by `rank`, the evidence
+        model's score, where there is one), and up to EVIDENCE_MORE more of the next ranked windows
+        that support it at least EVIDENCE_ALSO (a decision is often stated over a few lines)."""
         if best < 0 or len(support) == 0:
             return ()
         said = ~(self.is_heading | (self.subst <= 0))
         if not said.any():  # nothing substantive: what the design has on it (a label, a bare mention)
             said = ~self.is_heading
-        order = np.argsort(-np.where(said, support if rank is None else rank, -np.inf))[:2]
-        body = np.where(said, support, -1.0)
-        keep = [int(order[0])] + [int(o) for o in order[1:] if said[o] and body[o] >= body[order[0]] - 0.05
-                                  and body[o] > 0.5]
+        order = np.argsort(-np.where(said, support if rank is None else rank, -np.inf))
+        keep = [int(order[0])] + [int(o) for o in order[1:1 + 2 * EVIDENCE_MORE]
+                                  if said[o] and support[o] >= EVIDENCE_ALSO][:EVIDENCE_MORE]
         return tuple(sorted(self.index[o] for o in keep))
 
 

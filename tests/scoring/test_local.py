@@ -33,13 +33,17 @@ def test_item_status_follows_the_models_thresholds(reviewer, name):
 
 @pytest.mark.parametrize("name", ["fraud_metrics.md", "random_split.md", "empty_headings.md"])
 def test_evidence_is_a_passage_of_the_body_never_a_heading(reviewer, name):
-    """An empty section is never cited: its heading is no evidence of anything."""
+    """An empty section is never cited: its heading is no evidence of anything. A cited span is a
+    body window, or overlapping body windows merged, and holds no heading."""
     text = read_fixture(name)
     windows = parse_document(text).windows
-    headings = {(w.start_line, w.end_line) for w in windows if w.kind == "heading"}
-    body = {(w.start_line, w.end_line) for w in windows if w.kind != "heading"}
+    headings = [w for w in windows if w.kind == "heading"]
+    body = [w for w in windows if w.kind != "heading"]
     spans = {(e.start_line, e.end_line) for i in items_by_id(reviewer.review(text)).values() for e in i.evidence}
-    assert spans <= body and not spans & headings
+    for a, b in spans:
+        inside = [w for w in body if a <= w.start_line and w.end_line <= b]
+        assert inside and min(w.start_line for w in inside) == a and max(w.end_line for w in inside) == b, (a, b)
+        assert not any(a <= h.start_line <= b for h in headings), (a, b)
 
 
 def test_a_line_repeated_counts_once(reviewer):
