@@ -109,3 +109,57 @@ def test_a_trials_randomised_subjects_are_no_random_split():
     text = ("# Dropout risk\n\nData: 1,400 randomised subjects from the interim data cut of the trial.\n\n"
             "Validation: train on visits up to March, test on visits from April.\n")
     assert RANDOM_SPLIT not in _found(text)
+
+
+NEGATIVES = "pitfall.non_interaction_as_negative"
+LEAKAGE = "pitfall.label_leakage"
+SKEW = "pitfall.train_serve_skew"
+
+
+@pytest.mark.parametrize("fine, pitfall, committed", [
+    # a binary target of the case itself is no non-interaction; a user's action on an item is
+    ("Label: 1 if the loan pays off in full within the next 3 months, 0 otherwise.",
+     NEGATIVES, "Label: 1 if the member bought the wine, 0 otherwise, for every member x wine pair."),
+    # "negative" as the sign of an effect, and "at all", are no labels
+    ("Guardrail: listening minutes per user, all surfaces: not significantly negative so far.",
+     NEGATIVES, "Negatives: all recipes the user did not cook in the 30-day window are labelled 0."),
+    # a lead time is known from the booked dates; a count up to check-in is not
+    ("Search context features: lead time (days until check-in), weekend flag, device.",
+     LEAKAGE, "Features: lead time, weekend flag, and the number of cancellations until check-in."),
+    # support tickets a subscriber has open now are known; those about the order after delivery are not
+    ("Subscriber features: orders in the last 8 weeks, late deliveries and open support tickets.",
+     LEAKAGE, "Order features: basket size, and the number of support tickets about the order after delivery."),
+    # ANN search is no approximation of the training features
+    ("Serving: the app shows 20 similar products using image embeddings and approximate nearest-neighbour "
+     "search; training embeds the catalogue offline.",
+     SKEW, "Serving: the app computes the embedding features itself with an approximation of the offline "
+     "training pipeline's embeddings."),
+    # audio clips are no clipped values
+    ("We will add a random sample of 3,000 unreported clips a week from all modes, labelled by moderators.",
+     PREPROCESSING, "We clip and standardise every feature over the full table, then split into train and test."),
+])
+def test_tempting_words_in_another_sense_are_no_finding(fine, pitfall, committed):
+    preamble = "# Design\n\nEvents logged daily since 2021; 2% positives.\n\n"
+    assert pitfall not in _found(preamble + fine + "\n")
+    assert pitfall in _found(preamble + committed + "\n")
+
+
+def test_one_shared_package_for_training_and_serving_is_no_skew():
+    fine = ("Training reads features from the warehouse; the online service computes them at request time. "
+            "Tokenizer and image preprocessing live in one shared `listing_prep` package used by both the "
+            "training dataloader and the serving container.\n")
+    two_paths = fine.replace("Tokenizer and image preprocessing live in one shared `listing_prep` package used by "
+                             "both the training dataloader and the serving container.",
+                             "The serving team re-implemented the tokenizer in Go.")
+    preamble = "# Listing categories\n\n"
+    assert SKEW not in _found(preamble + fine)
+    assert SKEW in _found(preamble + two_paths)
+
+
+def test_an_experiment_told_in_the_past_and_a_split_said_to_mislead_are_no_finding():
+    preamble = "# Title normalisation\n\nJob ads posted daily since 2019, with their posting dates.\n\n"
+    for fine in ("Our first evaluation used a random split over (title, label) pairs; we now split by posting month.",
+                 "A random split across loan-months looks excellent but misleads; we split by month.",
+                 "On the randomised slice of the swap experiment, our only unbiased holdout, NDCG rises."):
+        assert RANDOM_SPLIT not in _found(preamble + fine + "\n"), fine
+    assert RANDOM_SPLIT in _found(preamble + "We use a random split over (title, label) pairs, 80/20.\n")

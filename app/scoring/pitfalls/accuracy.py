@@ -28,7 +28,9 @@ _ACCURACY_EXCUSED = compile_cue(
     r"all[- ]benign|never (?:alarm|alert|flag|hold)\w*|calls every|says nothing|"
     r"a (?:model|filter|classifier|score|predictor|rule) that|"
     # the labels' quality, not the model's: annotators checked against a gold set
-    r"annotat\w*|labell?ers?|raters?|inter-?rater|gold (?:set|standard labels))\b|n't\b"
+    r"annotat\w*|labell?ers?|raters?|inter-?rater|gold (?:set|standard labels)|"
+    # what calibration means ("a well-calibrated model that says 0.2 is right 20% of the time")
+    r"calibrat\w*)\b|n't\b"
 )
 _ACCURACY_COMMIT = compile_cue(
     r"\b(?:headline|primary|main|key|north[- ]star|success|target|optimi[sz]\w*|report\w*|ship\w*|"

@@ -36,7 +36,9 @@ _LATER_GENERIC = compile_cue(
     r"prediction|scor\w*|reference date|as-of date|index date|decision)\b|\bafter the (?:snapshot|cut-?off)\b|"
     r"\bnext (?:fixture|match|game|visit|order|session|shift|trip|flight|appointment|race|episode|billing cycle)\b|"
     r"\bactual_\w+|\bactual (?:departure|arrival|delay|hours|amount|cost|outcome|sale price|result)\b|"
-    r"\b(?:to|until|at) (?:closure|closing|resolution|settlement|discharge|completion|check-?out|check-?in)\b|"
+    # (not a lead time: "days until check-in" is known from the booked dates)
+    r"\b(?<!days )(?<!hours )(?<!weeks )(?<!time )(?:to|until|at) (?:closure|closing|resolution|settlement|discharge|"
+    r"completion|check-?out|check-?in)\b|"
     r"\b(?:total )?amount paid\b|\blife ?cycle\b|\bcurrent_\w*(?:state|status|stage|balance)\w*|"
     r"\b\w*status_date\b|\blast_status\w*|"
     # read from the same record as the label ("same row as the churn flag")
@@ -81,7 +83,7 @@ _OUTCOME_FIELD = compile_cue(
     r"|\b(?:days|time|hours|minutes|weeks)_(?:to|until|till)_(?:payment|pay|paid|churn\w*|clos\w*|resolution|"
     r"resolv\w*|default\w*|cancel\w*|return\w*|refund\w*|complet\w*|conver\w*|sale|sold|failure|fail\w*|"
     r"outcome|discharge|readmission|death|notice\w*|no_?show\w*)"
-    r"|\b(?:disposition\w*|rework\w*|refund_\w+|from the (?:trip )?receipt|settle\w*|reserve[_ ]changes|"
+    r"|\b(?:disposition\w*|rework\w*|refund_\w+|from the (?:trip )?receipt|settlement\w*|settled[_ ](?:amount|value|date|sum)\w*|reserve[_ ]changes|"
     r"adjuster notes|handle time|escalat\w*|agent replies|customer replies|demo_held|proposal_sent\w*|"
     r"num_sales_activities|stage[- ]history|collections calls?|work_order\w*|parts_ordered\w*|"
     r"discharge (?:medications|assessment|summary|letter)|certificate\w*|offer_letter\w*|interview_stage\w*|"
@@ -90,7 +92,7 @@ _OUTCOME_FIELD = compile_cue(
     r"cancellation_fee\w*|reminder_confirmed|no_show_rate|siu_referral\w*|days_claim_open|"
     r"total_paid\w*|reductions_count|days_on_market|picker_minutes|courier_wait\w*|at the door|"
     r"end-of-day audit|occupancy reached|gp letter|follow-up (?:call|treatment|visit)\w*|"
-    r"support tickets?|dwell time of the (?:current|same)|chargebacks? (?:on|for) (?:the|this) "
+    r"dwell time of the (?:current|same)|chargebacks? (?:on|for) (?:the|this) "
     r"(?:transaction|purchase|order)|account_closed\w*|\w+_date is set)\b"
 )
 # records written by the process that handles the outcome once it is under way: a leaver's offboarding, a

@@ -30,7 +30,7 @@ _ACTED = (
 )
 _NON_INTERACTION = compile_cue(
     r"\b(?:every|all|any)\b(?: of)?(?: the)? (?:other|remaining|rest)\b|\bthe rest of the\b"
-    r"|\b(?:every|all|any)\b(?: of)?(?: the)? ?(?:other|remaining|\d[\d,]* )?[^.;]{0,40}?\b(?:not|never|no)\b"
+    r"|\b(?:every|(?<!\bat )all|any)\b(?: of)?(?: the)? ?(?:other|remaining|\d[\d,]* )?[^.;]{0,40}?\b(?:not|never|no)\b"
     r"(?! sampling)(?! correction)"
     r"|\bevery other\b|\ball (?:the )?other\b|\bany (?:\w+ )?in the (?:catalog(?:ue)?|collection|index)"
     r"|\b(?:catalog(?:ue)?|collection|index|menu)\b[^.;]{0,60}\b(?:not|never|n't)\b"
@@ -41,7 +41,9 @@ _NON_INTERACTION = compile_cue(
     r"purchase|engagement|play)s?\b|\bunobserved (?:pairs|entries|cells|items)\b|\bunseen\b|\bmissing (?:pairs|entries|cells)\b"
     r"|\bnon[- ]?(?:click|interaction|purchase|install)s?\b|\bunpurchased|\bunbought|\bunclicked"
     r"|\b(?:has|have|had|did|does|do)\s?(?:not|n't)\s(?:yet\s)?(?:get\s)?" + _ACTED + r"|\bnever\s" + _ACTED +
-    r"|\b0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
+    # "1 if bought, 0 otherwise": a 0 for every item not acted on (not "1 if the loan pays off, 0 otherwise":
+    # an event of the case itself, not a user's action on an item)
+    r"|\b" + _ACTED + r"\b[^.;]{0,100}?\b0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
     r"|" + _ZERO_IF_NOT +
     # the action's negation as one word ("every unsaved recipe", "unwatched titles")
     # (not "unused", "unread", "unopened", "unsigned", "unordered", "unselected", "unplayed-out": states of
@@ -90,10 +92,21 @@ _LABEL_TALK = compile_cue(
 _ZERO_OTHERWISE = compile_cue(r"\b1 if\b[^.;]{0,120}\b0 otherwise\b|\b0 otherwise\b")
 
 
+# "negative" as the sign of an effect or a kind of feedback, not a label ("not significantly negative",
+# "negative feedback from sellers")
+_EFFECT_NEGATIVE = compile_cue(
+    r"\b(?:significantly|statistically|slightly|strongly|clearly) negative\b|\bnegative (?:feedback|impact|effects?|"
+    r"lift|correlation|sentiment|trend|experiences?|comments?|reviews?|press|reactions?|side effects?)\b")
+
+
+def _labels_negative(text: str) -> bool:
+    return bool(_NEGATIVE_LABEL.search(_EFFECT_NEGATIVE.sub(" ", text)))
+
+
 def _is_labelled_negative(ctx: Context, k: int) -> bool:
     """The window, or the one before it, gives examples a negative label."""
-    return bool(_NEGATIVE_LABEL.search(ctx.texts[k])) or any(
-        _NEGATIVE_LABEL.search(ctx.texts[j]) and not _NEG_REJECTED.search(ctx.texts[j]) for j in ctx.neighbours(k, 1, 0))
+    return _labels_negative(ctx.texts[k]) or any(
+        _labels_negative(ctx.texts[j]) and not _NEG_REJECTED.search(ctx.texts[j]) for j in ctx.neighbours(k, 1, 0))
 
 
 def _defines_field(ctx: Context, k: int) -> bool:

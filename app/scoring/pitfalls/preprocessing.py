@@ -12,7 +12,8 @@ _STAT_FIT = compile_cue(
     r"z[- ]?scor\w*|standardi[sz]\w*|normali[sz]\w*|\w*scaler|minmax\w*|min[- ]max|"
     r"(?:standard|feature|robust|z)[- ]scal\w*|scal(?:e|es|ed|ing)(?: to)? (?:the |all |every |each |its |their )?"
     r"(?:[\w-]+ ){0,2}?(?:features?|columns?|values|inputs?|variables|pixels?|spectra|numeric\w*|data)|"
-    r"clip\w*|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression)|deciles?|bins?|binned|binning|"
+    # clipping values, not audio or video clips
+    r"clip(?:ped|ping|_\w+)|clip (?:the |all |values|outliers|at|to|them|it)|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression)|deciles?|bins?|binned|binning|"
     r"pca|principal components?|svd|vocabular\w*|idf|tf-?idf|tfidfvectorizer|vectori[sz]er|"
     r"target[- ]encod\w*|mean label|encod\w*|\w+encoder|min/max|smote|oversampl\w*|rebalanc\w*|undersampl\w*|"
     r"feature selection|selectkbest|mutual_info\w*|chi-?square|chi2|correlated with the label|"

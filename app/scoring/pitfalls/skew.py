@@ -42,7 +42,7 @@ _OWN_STRONG = compile_cue(
     r"resiz\w*|encod\w*|filter\w*|mapp\w*|pipeline|aggregat\w*|windows?)\b[^.;]{0,30}?"
     r"\bin (?:kotlin|swift|java|go|golang|c\+\+|c#|rust|javascript|typescript|objective-c|dart|c)(?![\w+#])"
     # an approximation of the training computation ("an exponential average chosen to approximate the windows")
-    r"|\bapproximat\w*"
+    r"|\bapproximat\w*\b(?!\s+(?:nearest|k-?nn\b|neighbou?r))"
 )
 _COMPUTE = compile_cue(
     r"\b(?:comput\w*|calculat\w*|counts?|preprocess\w*|tokeni[sz]\w*|normali[sz]\w*|clean\w*|implement\w*|"
@@ -94,7 +94,10 @@ _SHARED_FEATURIZER = compile_cue(
     r"as logged at request time|compiles? to both|compiled into|point[- ]in[- ]time feature store|"
     r"defined once|exactly the same|exactly the code|exactly what it saw|no second|single definition|"
     r"moved (?:in)?to (?:the |one |a |a shared )?[\w`./-]+ (?:library|package|module)|"
-    r"same (?:[\w./-]+ ){1,2}(?:functions?|module|library|code|package|featuri[sz]er))\b"
+    r"same (?:[\w./-]+ ){1,2}(?:functions?|module|library|code|package|featuri[sz]er)|"
+    # "one shared `listing_prep` package", "one feature library used both by the training pipeline and ..."
+    r"one (?:shared )?(?:[\w`./-]+ ){0,2}(?:library|package|module|featuri[sz]er|code path)|"
+    r"both (?:by |in )?(?:the )?(?:training|offline)\b[^.;]{0,50}\band (?:by |in )?(?:the )?(?:online|serving|production|live))\b"
 )
 
 # where training and serving run (machines, not feature code): "GPU nodes for training, CPU nodes for serving"

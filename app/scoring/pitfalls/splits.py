@@ -36,6 +36,9 @@ _NOT_A_SPLIT = compile_cue(
     r"traffic (?:split\w*|allocation|assign\w*|bucket\w*)|(?:split\w*|route\w*|divert\w*|send\w*|assign\w*) "
     r"(?:\w+ ){0,2}traffic|% of (?:the |live |user )?traffic|"
     r"jitter|exploration|propensit\w*|uplift|randomi[sz]ed[- ]order|randomi[sz]ed[- ]\w+ bucket|"
+    # an online experiment's randomised slice, and feature hashing ("rare IDs share a hash bucket")
+    r"randomi[sz]ed (?:slice|experiment|swaps?|arms?|positions?|rankings?)|"
+    r"(?:share|shares|into|same|one) (?:a |the )?hash(?:ed)?[- ]buckets?|feature hashing|hashing trick|"
     # the order of a data loader's batches within training, not a split
     r"batch_size|dataloader|data_loader|shuffle_buffer|buffer_size)\b"
 )
