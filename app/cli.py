@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,6 +52,8 @@ def _read(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read()
     file = Path(path)
+    if file.is_dir():
+        raise UserError(f"{path} is a folder: give one design file (`design-review check {path}` reviews many)")
     if not file.is_file():
         raise UserError(f"no such file: {path}")
     return file.read_bytes()
@@ -75,7 +78,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     data = _read(args.path)
     service = local_service(get_settings())
     request = ReviewRequest(document=data, title=args.title,
-                            format=args.doc_format or format_for_name(args.path) or "markdown",
+                            format=args.doc_format or format_for_name(args.path),  # else the bytes decide
                             backend=args.backend, fresh=bool(args.repeat))
     if args.repeat:
         from app.llm.agreement import agreement, render_agreement
@@ -152,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     except DesignReviewError as exc:  # the caller's input, a missing dependency, a bad corpus
         print(f"design-review: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`... | head`): stop quietly, as other tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not raise again
+        return 0
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.api.history import router as history_router
@@ -62,14 +64,26 @@ def create_api(service: ReviewService, signed_paths: frozenset[str] = frozenset(
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             problems = ['the request body is not valid JSON: send {"document": "...", '
                         '"format": "markdown" or "text", "title": "..."}']
+        elif kind not in ("application/json", "multipart/form-data") and any(
+                tuple(e.get("loc", ())) == ("body",) for e in exc.errors()):
+            problems = [f"the request body is {kind or 'without a content type'}: send application/json "
+                        '({"document": "..."}) or multipart/form-data with the design as the field "file"']
         else:
             problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
                         for e in exc.errors()]
         return JSONResponse({"detail": "; ".join(problems) or "invalid request",
                              "errors": jsonable(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            exc = StarletteHTTPException(400, 'the request body could not be read: send UTF-8 JSON ({"document": '
+                                         '"..."}) or multipart/form-data with the design as the field "file"')
+        return await http_exception_handler(request, exc)
 
     return app
 

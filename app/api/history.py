@@ -58,8 +58,8 @@ async def get_review_document(service: ServiceDep, request: Request,
     HTML file: the markdown it was converted to). With API keys, to the key that stored it."""
     text = await run_in_threadpool(service.store.get_text, review_id, readable_by(request, service))
     if text is None:
-        raise ReviewNotFound(f"no stored review with the id {review_id!r} has its document: reviews stored "
-                             "before documents were kept have none")
+        raise ReviewNotFound(f"no stored review with the id {review_id!r} has its document: use the id that "
+                             "POST /v1/reviews answered with (reviews stored before documents were kept have none)")
     return PlainTextResponse(text, headers={"Cache-Control": "private, no-store"})
 
 

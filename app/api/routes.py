@@ -80,6 +80,7 @@ UPLOAD_SCHEMA = {
             "(a PDF or Word file whatever its name), else its content type, else its name")},
         "title": {"type": "string", "maxLength": 300},
         "backend": {"type": "string", "enum": ["auto", "local", "llm"]}}}
+UPLOAD_FIELDS = {"file", "title", "backend"}
 BOTH_BODIES = {"requestBody": {"content": {"multipart/form-data": {"schema": UPLOAD_SCHEMA}}}}
 
 
@@ -87,10 +88,18 @@ async def upload_review(service: ServiceDep, request: Request, file: UploadFile 
                         title: str | None = Form(default=None, max_length=300),
                         backend: Literal["auto", "local", "llm"] | None = Form(default=None)) -> Response:
     """Review a design sent as a file (multipart/form-data): Word, PDF, HTML, markdown or text."""
+    form = await request.form()  # parsed once already for the parameters: this reads the same form
+    unknown = sorted(set(form.keys()) - UPLOAD_FIELDS)
+    if unknown:
+        raise UserError(f"unknown form fields {', '.join(unknown)}: send the design as \"file\", with optional "
+                        "\"title\" and \"backend\"")
+    if len(form.getlist("file")) > 1:
+        raise UserError('several files in one request: send one design as "file" per request '
+                        "(`design-review check` reviews many)")
     claimed = format_for_type(file.content_type) or format_for_name(file.filename or "")
     data = await file.read()
     answer = await service.review(ServiceRequest(
-        document=data, title=title, format=claimed or "markdown", backend=backend,
+        document=data, title=title, format=claimed, backend=backend,  # no claim: the bytes decide
         caller=getattr(request.state, "key_id", None), owner=owner_of(request, service)))
     return answered(answer)
 

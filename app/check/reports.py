@@ -80,6 +80,9 @@ def render_text(report: CheckReport) -> str:
         out.append(f"{d.status.upper():5} {d.path}  {_doc_head(d)}")
         for f in ordered(d.failing):
             out.append(_clip(f"  L{f.line:<5} {f.rule} [{tags(f)}] {f.one_line}", _TEXT_WIDTH))
+        # a waiver the check could not use is the author's own mistake: shown even when it fails nothing
+        for f in ordered([f for f in d.findings if not f.failing and f.rule.startswith("design-review/waiver")]):
+            out.append(_clip(f"  L{f.line:<5} {f.rule} [{tags(f)}] {f.one_line}", _TEXT_WIDTH))
         for w in d.waivers:
             out.append(f"  waived {', '.join(w.ids)} (line {w.line}): {w.reason or 'no reason given'}")
     out += [f"note: {n}" for n in report.notes]

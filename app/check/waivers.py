@@ -8,6 +8,8 @@ and is reported as a warning of its own.
 
 from __future__ import annotations
 
+import difflib
+
 import re
 from dataclasses import dataclass
 
@@ -58,9 +60,11 @@ def parse_waivers(text: str, known: set[str]) -> tuple[list[Waiver], list[Waiver
         ids = tuple(words[1:])
         unknown = tuple(i for i in ids if i not in known)
         if unknown:
+            close = [m for i in unknown for m in difflib.get_close_matches(i, sorted(known), n=1, cutoff=0.6)]
             problems.append(WaiverProblem(
                 "design-review/waiver-unknown-id",
-                f"waiver names ids the rubric does not define: {', '.join(unknown)}", line, unknown))
+                f"waiver names ids the rubric does not define: {', '.join(unknown)}"
+                + (f" (did you mean {', '.join(close)}?)" if close else ""), line, unknown))
         valid = tuple(i for i in ids if i in known)
         if not valid:
             continue

@@ -81,7 +81,8 @@ def decode_document(data: bytes | str) -> str:
             data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise UserError(
-                f"the document is not valid UTF-8 (byte {exc.start}): send markdown or plain text"
+                f"the document is not valid UTF-8 (byte {exc.start}): send markdown or plain text saved as UTF-8, "
+                "or a Word (.docx), PDF or HTML file with its name"
             ) from exc
     else:
         try:  # JSON can carry lone surrogates ("\ud800"), which no UTF-8 text holds
@@ -99,13 +100,15 @@ def decode_document(data: bytes | str) -> str:
 def check_limits(text: str, max_bytes: int, max_lines: int) -> None:
     """Refuse empty documents and documents over the size or line limits."""
     if not text.strip():
-        raise UserError("the document is empty: send the design's markdown or text in 'document'")
+        raise UserError("the document is empty: send a design with some text in it")
     size = len(text.encode("utf-8"))
     if size > max_bytes:
-        raise DocumentTooLarge(f"the document is {size} bytes; the limit is {max_bytes} bytes")
+        raise DocumentTooLarge(f"the document is {size} bytes; the limit is {max_bytes} bytes "
+                               "(DESIGN_REVIEW_MAX_DOCUMENT_BYTES)")
     lines = text.count("\n") + 1
     if lines > max_lines:
-        raise DocumentTooLarge(f"the document has {lines} lines; the limit is {max_lines} lines")
+        raise DocumentTooLarge(f"the document has {lines} lines; the limit is {max_lines} lines "
+                               "(DESIGN_REVIEW_MAX_DOCUMENT_LINES)")
 
 
 def _clean(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import threading
 import time
 import uuid
@@ -38,6 +40,23 @@ BACKENDS = ("auto", "local", "llm")
 CITE_AT = 0.25  # a partial item's questions start from a window that supports the item this much
 EMBED_RUN = 32  # windows embedded between two looks at the review's deadline (~30-100 ms of work)
 
+
+
+# the words a heading names a stage by: where a missing item of that stage belongs
+_STAGE_WORDS = {sid: re.compile(rf"\b(?:{words})\b", re.I) for sid, words in {
+    "problem": r"problem(?: formulation| statement| framing| definition)?|requirements?|goals?|objectives?|"
+               r"motivation|background|business",
+    "metrics": r"metrics?|evaluation criteria|success criteria|kpis?|measur\w+ success",
+    "architecture": r"architecture|system design|high[- ]level design|overview of the system|components",
+    "data": r"data(?!\s+(?:science|scientists?)\b)(?: collection| preparation| pipeline| sources?)?|datasets?|"
+            r"labels?|labell?ing",
+    "features": r"features?|feature engineering|featuri[sz]ation|signals",
+    "modeling": r"model(?:l?ing)?|training|algorithms?|approach",
+    "serving": r"serving|inference|online system|api|latency",
+    "deployment": r"deploy\w*|roll-?out|launch|release|a/b test\w*|experiment\w*",
+    "operations": r"operations?|monitoring|observability|maintenance|mlops|retraining",
+    "deep_dive": r"deep[- ]dive|iterations?|next steps|future work|open questions|risks|trade-?offs",
+}.items()}
 
 class Reviewer:
     """Reviews documents with the local scorer; one instance serves a whole process."""
@@ -185,10 +204,13 @@ class Reviewer:
         if not heads:
             return {}
         sims = vectors[heads] @ self._stage_vectors.T
+        named = [{sid for sid, words in _STAGE_WORDS.items() if words.search(doc.windows[k].text)} for k in heads]
         homes = {}
         for s, stage in enumerate(self.rubric.stages):
-            best = int(np.argmax(sims[:, s]))
-            if sims[best, s] >= 0.45:
+            # a heading that names the stage ("## 4. Data", "## 8. Rollout") before one that is only like it
+            naming = [h for h, ids in enumerate(named) if stage.id in ids]
+            best = max(naming, key=lambda h: sims[h, s]) if naming else int(np.argmax(sims[:, s]))
+            if naming or sims[best, s] >= 0.45:
                 w = doc.windows[heads[best]]
                 homes[stage.id] = (w.text, w.start_line)
         return homes

@@ -56,7 +56,8 @@ class ReviewRequest:
 
     document: str | bytes
     title: str | None = None
-    format: str = "markdown"  # what the door was told; a file's own bytes decide (formats.file_format)
+    # what the door was told (None: nothing); a file's own bytes decide (formats.file_format)
+    format: str | None = "markdown"
     topics: frozenset[str] = frozenset()
     backend: str | None = None
     fresh: bool = False  # neither a stored review nor cached LLM answers: review it again
