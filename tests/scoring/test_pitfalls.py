@@ -163,3 +163,64 @@ def test_an_experiment_told_in_the_past_and_a_split_said_to_mislead_are_no_findi
                  "On the randomised slice of the swap experiment, our only unbiased holdout, NDCG rises."):
         assert RANDOM_SPLIT not in _found(preamble + fine + "\n"), fine
     assert RANDOM_SPLIT in _found(preamble + "We use a random split over (title, label) pairs, 80/20.\n")
+
+
+@pytest.mark.parametrize("fine, committed, pitfall", [
+    # a question the document asks decides nothing; the same words as its answer do
+    ("# Feed\n\nImpressions and clicks are logged daily.\n\n**R: And negatives? Every post the user did not click?**\n",
+     "# Feed\n\nImpressions and clicks are logged daily.\n\nNegatives: every post the user did not click is labelled 0.\n",
+     NEGATIVES),
+    # a section about what went wrong before is history, not the design
+    ("# Churn\n\n## What went wrong in v1\n\nTraining computed skips in the warehouse; at serving the app "
+     "re-implemented the skip count in its own Kotlin code.\n",
+     "# Churn\n\n## Features\n\nTraining computed skips in the warehouse; at serving the app "
+     "re-implemented the skip count in its own Kotlin code.\n", SKEW),
+    # later signals named and then left out in the next sentence
+    ("# Churn\n\n## Features\n\nSome features come only after the cancellation: the exit survey answers. "
+     "They are very predictive, but they are left out.\n",
+     "# Churn\n\n## Features\n\nSome features come only after the cancellation: the exit survey answers. "
+     "They are very predictive.\n", LEAKAGE),
+    # general advice in the second person; the same words as the plan
+    ("# Ranking\n\nImpressions and bookings logged daily since 2022.\n\nIf you treat every hotel the user did not "
+     "book as a negative, you teach the model to freeze the old ranking.\n",
+     "# Ranking\n\nImpressions and bookings logged daily since 2022.\n\nWe treat every hotel the user did not "
+     "book as a negative.\n", NEGATIVES),
+    # rows kept together by an entity; rows one at a time
+    ("# Clauses\n\nContracts signed between 2019 and 2024, with their dates.\n\n| Train | 80% | random at contract level |\n",
+     "# Clauses\n\nContracts signed between 2019 and 2024, with their dates.\n\n| Train | 80% | random at row level |\n",
+     RANDOM_SPLIT),
+])
+def test_what_the_design_does_not_decide_is_no_finding(fine, committed, pitfall):
+    assert pitfall not in _found(fine)
+    assert pitfall in _found(committed)
+
+
+def test_the_records_a_model_is_about_are_no_later_process():
+    """A model of dispute outcomes reads the dispute's own fields; a fraud model may not."""
+    body = ("\n\n## Features\n\n- Dispute: reason code family, network and issuer country, joined from the "
+            "disputes table.\n")
+    assert LEAKAGE not in _found("# Chargeback dispute outcome prediction" + body)
+    assert LEAKAGE in _found("# Card fraud scoring at authorization" + body)
+
+
+@pytest.mark.parametrize("fine, committed, pitfall", [
+    ("Random row-level splits are not used anywhere in this project.",
+     "Random row-level splits are used for every evaluation in this project.", RANDOM_SPLIT),
+    ("Offline eval is on the random sample that moderators label each week; the test set is its last 2 months.",
+     "We evaluate on a random 20% of the authorizations and train on the rest.", RANDOM_SPLIT),
+    ("Features: no post-authorization field like the settlement amount or the reversal flag is allowed as an input.",
+     "Features: the post-authorization settlement amount and the reversal flag are inputs.", LEAKAGE),
+])
+def test_options_excluded_in_so_many_words_are_no_finding(fine, committed, pitfall):
+    preamble = "# Card payments\n\nAuthorizations logged daily since 2021; fraud is 0.1% of them.\n\n"
+    assert pitfall not in _found(preamble + fine + "\n")
+    assert pitfall in _found(preamble + committed + "\n")
+
+
+def test_a_serving_job_of_its_own_beside_a_training_job_is_skew():
+    text = ("# Surge pricing\n\n## Features\n\nOffline, these features are computed by a PySpark job over the raw "
+            "trips. Online, we reuse the Marketplace team's existing Flink job (hex-aggregator, Java), which already "
+            "emits the request counts per hex into Redis.\n")
+    assert SKEW in _found(text)
+    shared = text + "\nBoth jobs call one shared `hexfeat` library, used both by the training and the online jobs.\n"
+    assert SKEW not in _found(shared)

@@ -23,6 +23,7 @@ draft cues every detector reads), and one module per pitfall: `accuracy.py`, `sp
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -68,6 +69,22 @@ DETECTORS: dict[str, Callable[[Document], list[int]]] = {
     pid: _on_document(fn) for pid, fn in _DETECT.items()}
 
 
+# a section that tells what went wrong before, not what the design does now
+_HISTORY_SECTION = re.compile(
+    r"\b(?:post-?mortem|what went wrong|lessons? learn\w*|retrospective|incident|history|how we got here|"
+    r"v1|version 1|previous (?:version|model|system|design)|old (?:model|system|pipeline))\b", re.I)
+# a question asked in the document ("And negatives? Someone who didn't click?") decides nothing
+_QUESTION = re.compile(r"\?[\s*_)\]]*$")
+
+
+def _decides(doc: Document, ctx: Context, k: int) -> bool:
+    """Window k can state a decision of this design: not a heading, a diagram, a question or a section
+    about the past."""
+    w = doc.windows[k]
+    return (w.kind != "heading" and k not in ctx.diagram and not _HISTORY_SECTION.search(w.section or "")
+            and not (w.kind != "code" and _QUESTION.search(w.text)))
+
+
 def find_pitfalls(doc: Document, known: set[str]) -> list[Finding]:
     """Run every detector whose pitfall the rubric defines."""
     findings = []
@@ -75,7 +92,7 @@ def find_pitfalls(doc: Document, known: set[str]) -> list[Finding]:
     for pitfall_id, detect in _DETECT.items():
         if pitfall_id not in known:
             continue
-        windows = [k for k in detect(ctx) if doc.windows[k].kind != "heading" and k not in ctx.diagram]
+        windows = [k for k in detect(ctx) if _decides(doc, ctx, k)]
         if windows:
             findings.append(Finding(pitfall_id, tuple(windows[:3]), 0.8 if len(windows) == 1 else 0.9))
     return findings

@@ -44,7 +44,8 @@ _RARE_STATED = compile_cue(
     r"\b(?:(?:are|is|very|quite|extremely) rare|rare (?:class\w*|positives?|events?|cases?|outcomes?|labels?)|"
     r"imbalanced|(?<!book )(?<!load )(?<!demand )(?<!supply )imbalance(?! penalt)|skewed classes|minority class|needle|(?:1|one) (?:[\w-]+ ){0,2}in \d[\d,]{1,}|"
     r"\d+ in \d{3,}|base rate|positive rate)\b"
-    r"|(?<![\d.])(?:0?\.\d+|[0-4](?:\.\d+)?) ?(?:%|percent|per ?cent) (?:of|are|is|were|was|have|had)\b"
+    r"|(?<![\d.])(?:0?\.\d+|[0-4](?:\.\d+)?) ?(?:%|percent|per ?cent) (?:of|are|is|were|was|have|had|become|became|"
+    r"convert\w*|turn into|end up|reach|get)\b"
     # a count of cases followed by its small share ("about 4,000 (0.02%)")
     r"|\d[\d,]*\s*\(\s*(?:about |~|≈)?(?:0?\.\d+|[0-4](?:\.\d+)?)\s?%\s*\)"
     r"|\b(?:less than|under|below|fewer than) (?:0?\.\d+|[1-4](?:\.\d+)?) ?(?:%|percent)"

@@ -21,9 +21,15 @@ REJECTION = compile_cue(
     r"the mistake|anti-?pattern|misleading|misleads|misled|meaningless|useless|"
     r"(?:tells?|says?|told|said) (?:us |you )?(?:almost |next to |close to )?nothing|"
     # "No chargeback-derived fields go into the feature vector"
-    r"no [\w\s,-]{0,40}?\b(?:go(?:es)? into|enters?|are used|is used|feeds?))\b"
+    r"no [\w\s,-]{0,40}?\b(?:go(?:es)? into|enters?|are used|is used|feeds?)|"
+    # "no post-authorization field like settlement amount ... is allowed as an input"
+    r"no [\w\s,/-]{0,80}?\b(?:is|are) (?:allowed|permitted|admitted)|"
+    # "Random row-level splits are not used anywhere in this project"
+    r"(?:is|are|was|were) (?:not|never) (?:used|done|applied|allowed)|(?:is|are)n't (?:used|done|applied|allowed))\b"
     # a question answered no ("Is any normalisation done on the whole dataset? No.")
     r"|\?\W*no\b"
+    # general advice in the second person ("If you treat everything unseen as negative, you teach ...")
+    r"|\bif you\b"
 )
 # A following sentence that corrects the one before ("Please fit the scaler on ... instead").
 CORRECTION = compile_cue(
@@ -43,4 +49,7 @@ REJECTS_PREVIOUS = compile_cue(
     r"scrapped|threw out|moved away from)\s+(?:that|this|it|the idea)\b"
     r"|^\W*(?:that|this|it)\s+(?:was|has been|got|is)\s+(?:since\s+)?"
     r"(?:dropped|abandoned|rejected|discarded|reverted|scrapped)\b"
+    # "They are very predictive, but they are left out."
+    r"|^\W*(?:they|these|those|all of (?:them|these)|none of (?:them|these))\b[^.]{0,50}\b(?:are|were|is|stay)\s+"
+    r"(?:all\s+)?(?:left out|excluded|not used|never used|dropped|removed|kept out)\b"
 )

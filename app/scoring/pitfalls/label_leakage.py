@@ -31,14 +31,16 @@ _AFTER = compile_cue(
 # known only once the predicted period or case has run its course: the window being predicted, what
 # comes after the snapshot, the next event, the actual value, the case's life cycle to its close
 _LATER_GENERIC = compile_cue(
-    r"\b(?:prediction|target|label|outcome|forecast)\s+(?:[\w-]+\s+){0,2}window\b|\bsame\s+(?:[\w-]+\s+){0,2}window\s+as\b|\bwe are predicting\b|"
+    r"\b(?:prediction|target|label|outcome|forecast)\s+(?:[\w-]+\s+){0,2}window\b|"
+    # read on the day the outcome is known ("trust signals from the snapshot on the seller's label date")
+    r"\b(?:on|at) (?:the )?(?:[\w-]+'s )?(?:label|outcome|closure|close) date\b|\bsame\s+(?:[\w-]+\s+){0,2}window\s+as\b|\bwe are predicting\b|"
     r"\bbeing predicted\b|\b(?:window|period|days?|weeks?|months?|years?)\s+after\s+(?:the\s+)?(?:snapshot|cut-?off|"
     r"prediction|scor\w*|reference date|as-of date|index date|decision)\b|\bafter the (?:snapshot|cut-?off)\b|"
     r"\bnext (?:fixture|match|game|visit|order|session|shift|trip|flight|appointment|race|episode|billing cycle)\b|"
     r"\bactual_\w+|\bactual (?:departure|arrival|delay|hours|amount|cost|outcome|sale price|result)\b|"
     # (not a lead time: "days until check-in" is known from the booked dates)
-    r"\b(?<!days )(?<!hours )(?<!weeks )(?<!time )(?:to|until|at) (?:closure|closing|resolution|settlement|discharge|"
-    r"completion|check-?out|check-?in)\b|"
+    r"\b(?<!days )(?<!hours )(?<!weeks )(?<!time )(?:to|until|at) (?:closure|closing|resolution|settlement|"
+    r"discharge(?! order| decision)|completion|check-?out|check-?in)\b|"
     r"\b(?:total )?amount paid\b|\blife ?cycle\b|\bcurrent_\w*(?:state|status|stage|balance)\w*|"
     r"\b\w*status_date\b|\blast_status\w*|"
     # read from the same record as the label ("same row as the churn flag")
@@ -87,7 +89,7 @@ _OUTCOME_FIELD = compile_cue(
     r"adjuster notes|handle time|escalat\w*|agent replies|customer replies|demo_held|proposal_sent\w*|"
     r"num_sales_activities|stage[- ]history|collections calls?|work_order\w*|parts_ordered\w*|"
     r"discharge (?:medications|assessment|summary|letter)|certificate\w*|offer_letter\w*|interview_stage\w*|"
-    r"porting request|number porting|scans?_\w+|\w+_scans?|count_scans\w*|real driven|actual (?:distance|"
+    r"porting request|number porting|messages? exchanged|scans?_\w+|\w+_scans?|count_scans\w*|real driven|actual (?:distance|"
     r"duration|time|pushback|delivery|arrival|fare)|toll fees|messages the two have exchanged|exchanged in the|"
     r"cancellation_fee\w*|reminder_confirmed|no_show_rate|siu_referral\w*|days_claim_open|"
     r"total_paid\w*|reductions_count|days_on_market|picker_minutes|courier_wait\w*|at the door|"
@@ -121,6 +123,7 @@ _KNOWN_AT_TIME = compile_cue(
     r"point[- ]in[- ]time|(?:only|solely) (?:to|for|as) (?:build|define|derive|create)?\s?(?:the )?label|"
     r"used only as (?:the )?label|prior \d+ days|before (?:the|each|that|this) |up to (?:yesterday|the)|"
     r"excluded|exclude|not used|never used|leave out|left out|removed|rejected|forbidden|dropped|"
+    r"rules? out|ruled out|at or before|timestamped before|not allowed|we know|at the [\d:]+ prediction|"
     r"not (?:a )?features?|is not a feature|only historic|historic|cut at|window_end|event_ts <|"
     r"filtered on|never later|strictly before|before submission|at submission|at (?:the )?decision time|"
     r"at (?:the )?time of (?:the )?(?:decision|prediction|scoring|request|application|booking))\b"
@@ -140,7 +143,9 @@ _SQL = compile_cue(r"\bselect\b[^;]{0,400}\bfrom\b")
 _NOT_FEATURE = compile_cue(
     r"^\W*(?:output|label|target|prediction|eval\w*|metric\w*)\s*:|\b(?:counter-?metric|we watch|guardrail)"
     # the model's life cycle (retraining, refreshes, archiving), not what a feature holds
-    r"|\b(?:re-?train\w*|re-?fit\w*|refresh\w* the model|archiv\w*)\b")
+    r"|\b(?:re-?train\w*|re-?fit\w*|refresh\w* the model|archiv\w*)\b"
+    # what is done with the predictions once made ("If predicted quantiles cross, we sort them after prediction")
+    r"|\bpredicted (?:quantiles|values|scores|probabilities)\b|\bpost-?process\w*")
 
 
 _LEAK_KEYS = (
@@ -251,10 +256,24 @@ def _code_lines(ctx: Context, k: int) -> list[str]:
     return [ln for ln in ctx.doc.lines[w.start_line - 1:w.end_line] if ln.strip()]
 
 
+def _without_subject(title: str, text: str) -> str:
+    """The text without the outcome records that are the document's own subject: a model of dispute
+    outcomes reads the dispute's fields at prediction time, they are not records of a later process."""
+    stems = {t[:5] for t in re.findall(r"[a-z]{5,}", title.lower())}
+    if not stems:
+        return text
+    def keep(m: re.Match) -> str:
+        words = re.findall(r"[a-z]{5,}", m.group(0).lower())
+        return " " if words and all(w[:5] in stems for w in words) else m.group(0)
+    return _OUTCOME_FIELD.sub(keep, _OUTCOME_PROCESS.sub(keep, text))
+
+
 def detect_label_leakage(ctx: Context) -> list[int]:
     """Windows that use as a feature what is known only after the prediction time."""
     out = []
+    title = ctx.doc.title or ""
     for k, text in ctx.having(_LEAK_KEYS):
+        text = _without_subject(title, text)
         w = ctx.windows[k]
         if w.kind == "code" and _is_field_list(ctx, k) and (_KNOWN_AT_TIME.search(text) or REJECTION.search(text)):
             # a config whose other lines say "known at" or "as of": read each field's own line
@@ -279,7 +298,7 @@ def detect_label_leakage(ctx: Context) -> list[int]:
             continue
         if w.kind != "code" and names_statistics_over_all(text):
             continue
-        if _in_excluded_list(ctx, k):
+        if _in_excluded_list(ctx, k) or ctx.rejected_next(k):
             continue
         out.append(k)
     return out

@@ -43,7 +43,8 @@ _NON_INTERACTION = compile_cue(
     r"|\b(?:has|have|had|did|does|do)\s?(?:not|n't)\s(?:yet\s)?(?:get\s)?" + _ACTED + r"|\bnever\s" + _ACTED +
     # "1 if bought, 0 otherwise": a 0 for every item not acted on (not "1 if the loan pays off, 0 otherwise":
     # an event of the case itself, not a user's action on an item)
-    r"|\b" + _ACTED + r"\b[^.;]{0,100}?\b0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
+    r"|\b1 if\b(?: the| a| an)? (?:\w+ ){0,2}?(?:has |have |had |did )?" + _ACTED + r"\b[^.;]{0,80}?\b0 otherwise\b"
+    r"|\b" + _ACTED + r"(?: it| them| the \w+)? and 0 otherwise\b|\bevery candidate\b|\bevery \([\w, ]+\) pair\b"
     r"|" + _ZERO_IF_NOT +
     # the action's negation as one word ("every unsaved recipe", "unwatched titles")
     # (not "unused", "unread", "unopened", "unsigned", "unordered", "unselected", "unplayed-out": states of
@@ -78,7 +79,7 @@ _POSITIVE_AFTER = compile_cue(r"[^.;,]{0,50}?(?:=\s?1\b|->\s?1\b|\bis (?:a )?1\b
 _NEG_REJECTED = compile_cue(
     r"\b(?:we|they) (?:do|did) not (?:label|use|treat|build|count)|\bnot (?:treated|counted|used) as\b|"
     r"\brather than\b|\binstead of\b|\bwould (?:teach|punish|push|bias)\b|\bis not a negative\b|"
-    r"\b(?:says|tells us|means) (?:nothing|little)\b"
+    r"\b(?:says|tells us|means) (?:nothing|little)\b|\bif you\b"
 )
 
 

@@ -56,6 +56,9 @@ _COMPUTE = compile_cue(
 _SERVE_COMPUTES = compile_cue(
     r"\b(?:service|team|app|server|box|client|sdk|consumer|path|endpoint|job|system)\b(?:'s)?\s+(?:\w+\s+){0,4}?"
     r"(?:computes?|calculates?|derives?|decodes?|resizes?|re-?computes?|tokeni[sz]es|extracts?|counts?)\b"
+    # another team's existing streaming job that already emits the counts ("we reuse the Marketplace team's
+    # existing Flink job (hex-aggregator, Java), which already emits ...")
+    r"|\b(?:job|service|pipeline|aggregator)\b[^.;]{0,60}?\b(?:already |also )?(?:emits|produces|publishes)\b"
     r"|\bcomputes? the same (?:\w+ )?(?:features?|inputs?|signals?)\b|\bdirectly from (?:the )?raw\b"
     r"|\b(?:fills?|populates?) (?:the same |these |those )?(?:\w+ )?(?:columns?|features?|fields?)\b"
     r"|\b(?:straight|directly) from (?:the )?(?:raw|live|kafka|stream|event|feed)\w*"
@@ -65,9 +68,11 @@ _SERVE_COMPUTES = compile_cue(
 _TRAIN_COMPUTES = compile_cue(
     r"\b(?:batch job|nightly job|nightly batch|cleaned|clean(?:s|ed)? (?:traces|table|data)|vendor\W?s?|"
     r"summary files?|training pipeline|training (?:code|script|notebook)|notebook|warehouse|"
-    r"offline (?:job|pipeline|features?)|spark job|dbt|sql (?:job|query|model))\b"
+    r"offline (?:job|pipeline|features?)|(?:py)?spark job|dbt|sql (?:job|query|model))\b"
 )
-_METRIC_TALK = compile_cue(r"\b(?:recall|precision|ndcg|auc|tap rate|metrics?|a/b|accuracy|mae|rmse|fall(?:s)? back|fallback|shadow)\b")
+# (not a stream or table of operational metrics read as features: "the real-time metrics stream")
+_METRIC_TALK = compile_cue(r"\b(?:recall|precision|ndcg|auc|tap rate|metrics?(?! (?:stream|table|store|topic|feed|events?)\b)|"
+                           r"a/b|accuracy|mae|rmse|fall(?:s)? back|fallback|shadow)\b")
 _VERSIONED = compile_cue(r"\b(?:encoder|checkpoint|embedding model|tokeni[sz]er|model)\s+v(\d+)\b")
 _TRAIN_MARK = compile_cue(
     r"\b(?:for training|in training|training (?:features?|set|job|rows|reads|uses|side|data|pipeline)|"
@@ -97,6 +102,10 @@ _SHARED_FEATURIZER = compile_cue(
     r"same (?:[\w./-]+ ){1,2}(?:functions?|module|library|code|package|featuri[sz]er)|"
     # "one shared `listing_prep` package", "one feature library used both by the training pipeline and ..."
     r"one (?:shared )?(?:[\w`./-]+ ){0,2}(?:library|package|module|featuri[sz]er|code path)|"
+    # training reads what serving logged ("writes every feature vector it serves to a log, and the training
+    # table is built by joining those logged vectors")
+    r"(?:writes|logs|records) (?:every |each |the )?feature vectors? (?:it |that it |we )?serves?|"
+    r"training (?:table|data|set|rows) (?:is|are) built (?:by joining|from) (?:those |the )?logged|"
     r"both (?:by |in )?(?:the )?(?:training|offline)\b[^.;]{0,50}\band (?:by |in )?(?:the )?(?:online|serving|production|live))\b"
 )
 

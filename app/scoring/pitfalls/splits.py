@@ -37,7 +37,11 @@ _NOT_A_SPLIT = compile_cue(
     r"(?:\w+ ){0,2}traffic|% of (?:the |live |user )?traffic|"
     r"jitter|exploration|propensit\w*|uplift|randomi[sz]ed[- ]order|randomi[sz]ed[- ]\w+ bucket|"
     # an online experiment's randomised slice, and feature hashing ("rare IDs share a hash bucket")
-    r"randomi[sz]ed (?:slice|experiment|swaps?|arms?|positions?|rankings?)|"
+    r"randomi[sz]ed (?:slice|experiment|swaps?|arms?|positions?|rankings?|pilot|trial|study|rollout)|"
+    # a random sample drawn to be labelled (an unbiased estimate of prevalence), not a cut of the rows
+    r"(?:the|a|our) random[- ]sample\b(?! of (?:the )?(?:rows|data|records|examples|dataset))(?! split)|"
+    # a randomised treatment (a random send hour, price or offer), not a cut of the rows
+    r"randomi?[sz]?e?d? (?:[\w-]+ )?(?:hours?|times?|slots?|prices?|offers?|discounts?|doses?)\b|"
     r"(?:share|shares|into|same|one) (?:a |the )?hash(?:ed)?[- ]buckets?|feature hashing|hashing trick|"
     # the order of a data loader's batches within training, not a split
     r"batch_size|dataloader|data_loader|shuffle_buffer|buffer_size)\b"
@@ -52,6 +56,12 @@ _SPLIT_EXCUSED = compile_cue(
     r"no (?:meaningful )?time order\w*|not time[- ]ordered|carries no signal|no future|"
     r"within (?:the |each )?(?:train\w*|split|fold|window)|between epochs|mini-?batch\w*|epochs?|batch(?:es)?|"
     r"inside each training window|"
+    # rows kept together by an entity ("random at contract level"), not one row at a time
+    r"(?:at|on) (?:the )?(?!row|record|event|sample|example|transaction|line|item)[a-z]+[- ]level|"
+    # the latest period held out ("the last 2 months of the sample are the final test set")
+    r"(?:last|latest|most recent|final) \d+ (?:days|weeks|months|quarters|years)\b[^.;]{0,40}\b(?:test|hold[- ]?out|"
+    r"validation|evaluation)|(?:test|hold[- ]?out|validation|evaluation)\b[^.;]{0,40}\b(?:last|latest|most recent|final) "
+    r"\d+ (?:days|weeks|months|quarters|years)|"
     r"would|flatter\w*|inflat\w*|overstat\w*|too good|peek\w*|leak\w*|wrong|instead|rather than|"
     r"avoid\w*|never|tried|not random|appropriate|is fine|too easy|(?:will|would) make|"
     r"nothing (?:is |was |gets )?(?:shuffl\w*|random\w*|mixed)|"
