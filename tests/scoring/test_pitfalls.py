@@ -224,3 +224,39 @@ def test_a_serving_job_of_its_own_beside_a_training_job_is_skew():
     assert SKEW in _found(text)
     shared = text + "\nBoth jobs call one shared `hexfeat` library, used both by the training and the online jobs.\n"
     assert SKEW not in _found(shared)
+
+
+@pytest.mark.parametrize("fine, committed, pitfall", [
+    # an online holdout kept without the treatment is no cut of the training rows
+    ("We only train on campaigns that had a random holdout; the treatment group got the coupon.",
+     "We train on 80% of the campaign rows and hold out a random 20% of them for the test.", RANDOM_SPLIT),
+    # split along an entity
+    ("Split: the rated random sample is split by seller, so no seller is in both train and test.",
+     "Split: the rated rows are shuffled and split 80/20 into train and test.", RANDOM_SPLIT),
+    # a bracket's aside rejects nothing
+    ("Cleaning: we impute phone handling with the median fitted on the training years only.",
+     "Cleaning: we impute phone handling with the median (older SDKs didn't record it) and scale every feature, "
+     "all on the full 640k table, then split.", PREPROCESSING),
+    # counts up to now are known; counts over the campaign window are not
+    ("Features: reminders sent so far, disputes raised so far, portal logins in the last 30 days.",
+     "Features: store visits and basket value during the 14-day campaign window.", LEAKAGE),
+])
+def test_more_tempting_words_in_another_sense(fine, committed, pitfall):
+    preamble = "# Design\n\nEvents logged daily since 2021; 2% positives.\n\n"
+    assert pitfall not in _found(preamble + fine + "\n")
+    assert pitfall in _found(preamble + committed + "\n")
+
+
+def test_options_weighed_in_an_alternatives_section_are_not_the_design():
+    body = ("Training computed skips in the warehouse; at serving the app re-implemented the skip count in its "
+            "own Kotlin code.\n")
+    assert SKEW not in _found("# Churn\n\n## Alternatives considered\n\n" + body)
+    assert SKEW in _found("# Churn\n\n## Serving\n\n" + body)
+
+
+def test_accuracy_as_the_gate_of_a_rare_event_is_flagged():
+    text = ("# Disk failures\n\nAnnualised failure rate is around 1.4%.\n\n## Evaluation\n\nThe model is judged on "
+            "accuracy on the test window, with the threshold chosen to maximise accuracy.\n")
+    assert ACCURACY in _found(text)
+    assert ACCURACY not in _found(text.replace("judged on accuracy", "judged on recall at 1% precision").replace(
+        "maximise accuracy", "maximise recall"))

@@ -71,8 +71,10 @@ DETECTORS: dict[str, Callable[[Document], list[int]]] = {
 
 # a section that tells what went wrong before, not what the design does now
 _HISTORY_SECTION = re.compile(
-    r"\b(?:post-?mortem|what went wrong|lessons? learn\w*|retrospective|incident|history|how we got here|"
-    r"v1|version 1|previous (?:version|model|system|design)|old (?:model|system|pipeline))\b", re.I)
+    r"\b(?:post-?mortem|what went wrong|what happened|lessons? learn\w*|retrospective|incident|history|how we got here|"
+    r"v1|version 1|previous (?:version|model|system|design)|old (?:model|system|pipeline)|"
+    # options weighed and not chosen
+    r"alternatives?(?: considered)?|options considered|rejected options?|not chosen)\b", re.I)
 # a question asked in the document ("And negatives? Someone who didn't click?") decides nothing
 _QUESTION = re.compile(r"\?[\s*_)\]]*$")
 

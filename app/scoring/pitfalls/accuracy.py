@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.scoring.pitfalls.context import Context
 from app.scoring.pitfalls.cues import REJECTION, compile_cue
 
@@ -36,6 +38,7 @@ _ACCURACY_COMMIT = compile_cue(
     r"\b(?:headline|primary|main|key|north[- ]star|success|target|optimi[sz]\w*|report\w*|ship\w*|"
     r"launch\w*|go-?live|release|bar|criteri\w*|accept\w*|gate\w*|select\w*|choos\w*|"
     r"pick\w*|beats?|beat|at least|proud|thrilled|recommend\w*|propos\w*|replace\w*|sweep|keep the one|"
+    r"judged on|maximi[sz]\w*|"
     r"highest|compile|(?:number|figure|metric|score) (?:that )?(?:we|i|they) (?:follow|track|watch|report|use|"
     r"optimi[sz]e|care about|go by))\b|\d+(?:\.\d+)?\s?%|0\.\d+"
 )
@@ -44,6 +47,9 @@ _RARE_STATED = compile_cue(
     r"\b(?:(?:are|is|very|quite|extremely) rare|rare (?:class\w*|positives?|events?|cases?|outcomes?|labels?)|"
     r"imbalanced|(?<!book )(?<!load )(?<!demand )(?<!supply )imbalance(?! penalt)|skewed classes|minority class|needle|(?:1|one) (?:[\w-]+ ){0,2}in \d[\d,]{1,}|"
     r"\d+ in \d{3,}|base rate|positive rate)\b"
+    # an event rate stated as a small share ("annualised failure rate is around 1.4%")
+    r"|\b(?:failure|fraud|positive|event|default|churn|conversion|click|incident|defect|error) rates? "
+    r"(?:is |of |are |was )?(?:around |about |~|roughly |only |just |under |below )?(?:0?\.\d+|[0-4](?:\.\d+)?)\s?%"
     r"|(?<![\d.])(?:0?\.\d+|[0-4](?:\.\d+)?) ?(?:%|percent|per ?cent) (?:of|are|is|were|was|have|had|become|became|"
     r"convert\w*|turn into|end up|reach|get)\b"
     # a count of cases followed by its small share ("about 4,000 (0.02%)")
@@ -116,8 +122,16 @@ def _is_rare_domain(ctx: Context) -> bool:
     return len(hits) >= 2 or bool(_RARE_DOMAIN.search(ctx.doc.title or ""))
 
 
+# accuracy as the gate a model passes ("judged on accuracy", "the threshold chosen to maximise accuracy")
+_ACCURACY_GATE = compile_cue(
+    r"\b(?:judged|selected|promoted|gated|signed off) on (?:\w+ )?accuracy\b|"
+    r"\b(?:chosen|selected|tuned|set|picked) to maximi[sz]e (?:\w+ )?accuracy\b")
+
+
 def _is_secondary(text: str) -> bool:
     """Accuracy as a secondary figure: beside other classification metrics, a drop to watch, or a vague quality."""
+    if _ACCURACY_GATE.search(text) and not _OTHER_METRICS.search(text):
+        return False
     # accuracy among speed, latency and cost with no figure of its own is not the headline that ships the model
     if _OTHER_METRICS.search(text) or _ACCURACY_CHANGE.search(text):
         return True
@@ -135,6 +149,7 @@ def _makes_headline(ctx: Context, k: int) -> bool:
         _ACCURACY_COMMIT.search(ctx.texts[j]) for j in ctx.neighbours(k, 0, 4) if ctx.windows[j].kind == "table_row")
 
 
+_PAREN = re.compile(r"\([^()]*\)")
 _ACCURACY_KEYS = ("acc", "correct", "right", "agree", "misclass", "classification error", "pred", "same way",
                   "of the time", "wrong", "match")
 
@@ -151,7 +166,8 @@ def detect_accuracy(ctx: Context) -> list[int]:
         return []
     out = []
     for k, text in ctx.having(_ACCURACY_KEYS):
-        if not _ACCURACY.search(text) or _ACCURACY_EXCUSED.search(text) or REJECTION.search(text) or _PAST.search(text):
+        said = _PAREN.sub(" ", text)  # a bracket's aside ("(not downsampled)") excuses nothing
+        if not _ACCURACY.search(text) or _ACCURACY_EXCUSED.search(said) or REJECTION.search(said) or _PAST.search(text):
             continue
         if not _is_secondary(text) and _makes_headline(ctx, k):
             out.append(k)

@@ -18,7 +18,8 @@ REJECTION = compile_cue(
     # the author measured the option as flattering ("0.019 RMSLE more optimistic than the time holdout")
     r"more optimistic|over-?optimistic|too optimistic|would (?:leak|inflate|flatter|let|put|give|"
     r"mean|make|teach|punish|push|overstate|hide|mislead|be wrong)|is a mistake|was the mistake|"
-    r"the mistake|anti-?pattern|misleading|misleads|misled|meaningless|useless|"
+    r"the mistake|anti-?pattern|misleading|misleads|misled|meaningless|useless|off the table|out of the question|"
+    r"not an option|"
     r"(?:tells?|says?|told|said) (?:us |you )?(?:almost |next to |close to )?nothing|"
     # "No chargeback-derived fields go into the feature vector"
     r"no [\w\s,-]{0,40}?\b(?:go(?:es)? into|enters?|are used|is used|feeds?)|"
@@ -36,7 +37,9 @@ CORRECTION = compile_cue(
     r"\b(?:please|let's|let us|should|instead|rather|must|fix|we will change|change (?:it|this) to)\b")
 # A window that tells an earlier version of the design, not the one proposed.
 DRAFT = compile_cue(r"\b(?:first draft|before (?:this|that)(?:,| change| fix)? (?:the|we|it|our|they)|the draft|initially|originally|earlier version|v1|v1's|used to|previously|"
-                   r"early prototype|went this way|at first we|last time|"
+                   r"early prototype|went this way|at first we|last time|post-incident review|"
+                   # the system being replaced, described as it is today
+                   r"the current (?:parser|system|model|process|approach|solution|setup|pipeline|score|rules?|heuristic)\b|"
                    # an experiment told in the past, before the design changed ("Our first evaluation used ...")
                    r"(?:our|the|my) first (?:evaluation|notebook|experiment|run|attempt|try|pass)e?s? "
                    r"(?:\w+ ){0,3}?(?:used|did|was|were|had|gave|showed|ran|took)|"

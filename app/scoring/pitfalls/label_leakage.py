@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.scoring.pitfalls.context import Context
-from app.scoring.pitfalls.cues import REJECTION, compile_cue
+from app.scoring.pitfalls.cues import DRAFT, REJECTION, compile_cue
 from app.scoring.pitfalls.preprocessing import names_statistics_over_all
 
 _FEATURE_CONTEXT = compile_cue(
@@ -14,8 +14,8 @@ _FEATURE_CONTEXT = compile_cue(
 )
 _FEATURE_SECTION = compile_cue(r"\b(?:features?|inputs?|signals?|columns?|predictors?|variables?)\b")
 _AFTER = compile_cue(
-    r"\b(?:post-(?:discharge|purchase|delivery|event|outcome|close|closure|treatment|visit|booking|sale|launch|"
-    r"resolution|approval|funding|incident)|subsequent\w*|eventual(?! consisten)\w*|ultimately(?=\s+(?:\w+ed|paid|sold|won|lost|bought|went|became|got|left)\b))\b"
+    r"\b(?:post-(?:discharge|purchase|delivery|event|outcome|close|closure|treatment|visit|booking|sale|launch(?! review)|"
+    r"resolution|approval|funding|incident)|subsequent\w*(?! (?:steps?|stages?|runs?|sections?|jobs?|tasks?))|eventual(?! consisten)\w*|ultimately(?=\s+(?:\w+ed|paid|sold|won|lost|bought|went|became|got|left)\b))\b"
     r"|\b(?:during|over the course of|throughout) the (?:stay|call|trip|session|visit|admission|claim|loan|"
     r"ticket|episode|flight|shift|game|match|contract|subscription|case)\b"
     r"|\b(?:closed|resolved|cancell?ed|returned|refunded|completed|ended|settled|churned|delivered|"
@@ -32,6 +32,7 @@ _AFTER = compile_cue(
 # comes after the snapshot, the next event, the actual value, the case's life cycle to its close
 _LATER_GENERIC = compile_cue(
     r"\b(?:prediction|target|label|outcome|forecast)\s+(?:[\w-]+\s+){0,2}window\b|"
+    r"\bduring the (?:[\w-]+ ){0,2}(?:campaign|observation|treatment) window\b|"
     # read on the day the outcome is known ("trust signals from the snapshot on the seller's label date")
     r"\b(?:on|at) (?:the )?(?:[\w-]+'s )?(?:label|outcome|closure|close) date\b|\bsame\s+(?:[\w-]+\s+){0,2}window\s+as\b|\bwe are predicting\b|"
     r"\bbeing predicted\b|\b(?:window|period|days?|weeks?|months?|years?)\s+after\s+(?:the\s+)?(?:snapshot|cut-?off|"
@@ -110,7 +111,7 @@ _OUTCOME_PROCESS = compile_cue(
 # a look-back window: the history before the prediction ("n_billing_disputes_90d", "in the last 12 months")
 _LOOKBACK = compile_cue(
     r"_\d+\s?(?:d|w|m|y|h|days|weeks|months)\b|\b(?:in|over|during) the (?:last|past|previous|prior) \d+\b|"
-    r"\bprior\b|\bprevious\b|\bpast\b|\bearlier\b|\bhistor\w*|\bbefore\b"
+    r"\bprior\b|\bprevious\b|\bpast\b|\bearlier\b|\bhistor\w*|\bbefore\b|\bso far\b|\buntil now\b|\bup to now\b"
 )
 # no end in time on the case itself: over the whole life of the loan, whether the account was ever ...
 _UNBOUNDED = compile_cue(
@@ -298,7 +299,7 @@ def detect_label_leakage(ctx: Context) -> list[int]:
             continue
         if w.kind != "code" and names_statistics_over_all(text):
             continue
-        if _in_excluded_list(ctx, k) or ctx.rejected_next(k):
+        if _in_excluded_list(ctx, k) or ctx.rejected_next(k) or DRAFT.search(text):
             continue
         out.append(k)
     return out

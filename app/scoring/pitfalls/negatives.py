@@ -59,7 +59,7 @@ _NON_INTERACTION = compile_cue(
     r"|\blabel\w*[\"'\]]*\s*\)?\s*\.fillna\(\s*0|\bcoalesce\([^,()]*label[^,()]*,\s*0"
 )
 _EXPOSED = compile_cue(
-    r"\b(?:shown|impress\w+|rendered|displayed|exposed|served|seen|saw|viewed|scrolled past|"
+    r"\b(?:shown|impress\w+|rendered|displayed|exposed|served|seen|saw|viewed|scrolled past|received and opened|"
     r"on screen|in view|viewport|visible|viewable|appeared|offered|skipped|skip-above|ranked above)\b"
     # the one thing shown: "does not click the ad within t seconds" labels an impression
     r"|\b(?:click|open|tap|engage with)\w* (?:on )?the (?:ad|notification|email|push|impression|banner|card|result)\b"
@@ -79,7 +79,7 @@ _POSITIVE_AFTER = compile_cue(r"[^.;,]{0,50}?(?:=\s?1\b|->\s?1\b|\bis (?:a )?1\b
 _NEG_REJECTED = compile_cue(
     r"\b(?:we|they) (?:do|did) not (?:label|use|treat|build|count)|\bnot (?:treated|counted|used) as\b|"
     r"\brather than\b|\binstead of\b|\bwould (?:teach|punish|push|bias)\b|\bis not a negative\b|"
-    r"\b(?:says|tells us|means) (?:nothing|little)\b|\bif you\b"
+    r"\b(?:says|tells us|means) (?:nothing|little)\b|\bif you\b|\b(?:are|is) (?:dropped|excluded|removed) from training\b"
 )
 
 

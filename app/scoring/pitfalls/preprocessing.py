@@ -51,9 +51,14 @@ _FIT_ON_TRAIN = compile_cue(
     r"patients|comments|only)(?: only| alone)?|on the training|only on train|on train only|"
     r"fit[_ ]?(?:on|rows|scope|data)[\"']?\s*[:=]\s*[\"']?train|"
     r"training folds?|each fold|every fold|per fold|inside (?:every|each|the) (?:fold|split|training)|"
-    r"(?:sklearn |scikit-learn |imblearn'?s? )?pipeline(?!\s*:)|pipe\b|make_pipeline|fixed constants?|"
+    # (a scikit-learn pipeline fitted per fold, not "the first step of the (data) pipeline")
+    r"(?:sklearn |scikit-learn |imblearn'?s? )?pipeline(?!\s*:)(?<!step of the pipeline)(?<!steps of the pipeline)|"
+    r"pipe\b|make_pipeline|fixed constants?|"
     r"fixed,? not fitted|imagenet|out of fold|out-of-fold|after the split|split first|"
     r"only ever sees|training pipeline|training clips only|from the training)\b"
+    # fitted on the training period named by its end ("fitted on transactions up to the end of June")
+    r"|\bfit(?:ted)? on [^.;]{0,40}\b(?:up to|until|through|before) (?:the end of )?(?:\w+ )?(?:20[12]\d|jan|feb|mar|apr|may|"
+    r"jun|jul|aug|sep|oct|nov|dec|q[1-4]|the cut-?off|the split)"
 )
 # code: a fitting call over an object that is not the training part
 _CODE_FIT = compile_cue(
@@ -224,7 +229,8 @@ def detect_preprocessing(ctx: Context) -> list[int]:
                 hit = _fits_statistics(text)
         if not hit or _FIT_ON_TRAIN.search(text) or _OLD_VERSION.search(text) or DRAFT.search(text):
             continue
-        if w.kind != "code" and (REJECTION.search(text) or text.rstrip(" *_").endswith("?")):
+        # (a bracket's aside, "older SDK versions didn't record it", rejects nothing)
+        if w.kind != "code" and (REJECTION.search(re.sub(r"\([^()]*\)", " ", text)) or text.rstrip(" *_").endswith("?")):
             continue  # rejected, or asked about: the design does not do it here
         if ctx.corrected(k, _FIT_ON_TRAIN):
             continue

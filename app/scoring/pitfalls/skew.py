@@ -105,6 +105,8 @@ _SHARED_FEATURIZER = compile_cue(
     # training reads what serving logged ("writes every feature vector it serves to a log, and the training
     # table is built by joining those logged vectors")
     r"(?:writes|logs|records) (?:every |each |the )?feature vectors? (?:it |that it |we )?serves?|"
+    # training replays the very snapshots serving reads
+    r"replay\w* (?:the |each |every )?(?:daily |nightly |hourly )?snapshot|"
     r"training (?:table|data|set|rows) (?:is|are) built (?:by joining|from) (?:those |the )?logged|"
     r"both (?:by |in )?(?:the )?(?:training|offline)\b[^.;]{0,50}\band (?:by |in )?(?:the )?(?:online|serving|production|live))\b"
 )

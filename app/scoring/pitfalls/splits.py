@@ -42,6 +42,12 @@ _NOT_A_SPLIT = compile_cue(
     r"(?:the|a|our) random[- ]sample\b(?! of (?:the )?(?:rows|data|records|examples|dataset))(?! split)|"
     # a randomised treatment (a random send hour, price or offer), not a cut of the rows
     r"randomi?[sz]?e?d? (?:[\w-]+ )?(?:hours?|times?|slots?|prices?|offers?|discounts?|doses?)\b|"
+    # an exposure holdout (rows not shown to planners) and one item held out of a basket, not a split
+    r"not shown|minus one|leave[- ]one[- ](?:item|out)|"
+    # an online holdout kept on the old policy or without the treatment, not a cut of the training rows
+    r"random(?:i[sz]ed)? holdouts? (?:gets?|receives?|keeps?|stays?|of (?:users|members|customers|traffic))|"
+    r"randomi[sz]ed holdouts?|random-allow|"
+    r"(?:campaign|treatment|uplift|coupon|policy)[^.]{0,60}\brandom(?:i[sz]ed)? holdouts?|"
     r"(?:share|shares|into|same|one) (?:a |the )?hash(?:ed)?[- ]buckets?|feature hashing|hashing trick|"
     # the order of a data loader's batches within training, not a split
     r"batch_size|dataloader|data_loader|shuffle_buffer|buffer_size)\b"
@@ -51,11 +57,14 @@ _STATIC_UNITS = compile_cue(r"\b(?:tiles|images|photos|pictures|scans|films|x-ra
 _SPLIT_EXCUSED = compile_cue(
     r"\b(?:by (?:time|date|week|month|day|year|season|sale date|received date)|time split|chronolog\w*|out[- ]of[- ]time|"
     r"time[- ]based|time[- ]ordered|temporal|timeseriessplit|rolling|walk[- ]forward|backtest\w*|"
-    r"group(?:ed)?\s?k[- ]?fold|groupkfold|by (?:patient|speaker|specimen|scaffold|user|customer|clinic|site)|"
+    r"group(?:ed)?\s?k[- ]?fold|groupkfold|groupshufflesplit|grouped by|as the group|optimistic|"
+    r"by (?:patient|speaker|specimen|scaffold|user|customer|clinic|site)|"
     r"(?:patient|speaker|scaffold|group)[- ]level|kept together|stay together|scaffold|"
     r"no (?:meaningful )?time order\w*|not time[- ]ordered|carries no signal|no future|"
     r"within (?:the |each )?(?:train\w*|split|fold|window)|between epochs|mini-?batch\w*|epochs?|batch(?:es)?|"
     r"inside each training window|"
+    # split along an entity ("split by seller"), not by rows
+    r"split (?:\w+ )?by (?!(?:row|record|event|sample|example|transaction|line|random|chance|hash)s?\b)[a-z]+|"
     # rows kept together by an entity ("random at contract level"), not one row at a time
     r"(?:at|on) (?:the )?(?!row|record|event|sample|example|transaction|line|item)[a-z]+[- ]level|"
     # the latest period held out ("the last 2 months of the sample are the final test set")
