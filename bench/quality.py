@@ -8,8 +8,10 @@
   lorem ipsum or 300 injection lines appended (the shipped scorer, end to end).
 - Pitfalls: precision and recall at the labelled lines on ../shared/eval/pitfalls and on the
   training/pitfalls cases written blind and first measured untouched (splits "test" to "test5" were
-  then tuned on; "test6" is not tuned on: nothing was changed after reading it; the untouched
-  figures are in docs/benchmarks.md), controls kept clean.
+  then tuned on; "test6" is not tuned on: nothing was changed after reading it; "test7" to "test11"
+  are realistic design documents of 500-1,300 words, "test7" to "test10" tuned on after their
+  untouched measurement, "test11" not; the untouched figures are in docs/benchmarks.md), controls
+  kept clean.
 
 Usage: python bench/quality.py [--backend local|llm] [--limit N] [--skip-cv]
 real-dev and training/real texts are public: restore them first (training/restore.py; see
@@ -93,7 +95,13 @@ def pitfalls(reviewer) -> None:
                                    ("test3", "test3 (tuned on since 2026-12-01)"),
                                    ("test4", "test4 (untouched P 0.67 / R 0.72; tuned on since)"),
                                    ("test5", "test5 (untouched P 0.68 / R 0.72; tuned on since)"),
-                                   ("test6", "test6 (not tuned on; untouched P 0.71 / R 0.67)")))]
+                                   ("test6", "test6 (not tuned on; untouched P 0.71 / R 0.67)"),
+                                   # realistic design documents, 500-1,300 words (2026-12-02)
+                                   ("test7", "test7, realistic designs (untouched P 0.57 / R 0.67; tuned on since)"),
+                                   ("test8", "test8, realistic designs (untouched P 0.43 / R 0.75; tuned on since)"),
+                                   ("test9", "test9, realistic designs (untouched P 0.32 / R 0.50; tuned on since)"),
+                                   ("test10", "test10, realistic designs (untouched P 0.47 / R 0.75; tuned on since)"),
+                                   ("test11", "test11, realistic designs (not tuned on; untouched P 0.43 / R 0.46)")))]
     for title, docs in sets:
         tp = fp = fn = clean = controls = 0
         for d in docs:
