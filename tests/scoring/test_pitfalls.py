@@ -260,3 +260,42 @@ def test_accuracy_as_the_gate_of_a_rare_event_is_flagged():
     assert ACCURACY in _found(text)
     assert ACCURACY not in _found(text.replace("judged on accuracy", "judged on recall at 1% precision").replace(
         "maximise accuracy", "maximise recall"))
+
+
+@pytest.mark.parametrize("fine, committed, pitfall", [
+    # a prototype's split told in the past; the same split as the plan
+    ("When we used a random frame-level split in the prototype, mAP was 0.71; with the segment-grouped split it is "
+     "0.58, the number we believe.",
+     "We use a random frame-level split; mAP is 0.71.", RANDOM_SPLIT),
+    # an online experiment's arms
+    ("Randomised test: a 3-arm experiment for 4 weeks, stratified by country.",
+     "We evaluate on a random 20% of the trial rows and train on the rest.", RANDOM_SPLIT),
+    # a model's quantile objective is no statistic fitted on the data
+    ("Model: one global LightGBM with quantile objectives across all series, one model per horizon.",
+     "We standardise every feature with its mean and deviation over all series, then split by week.", PREPROCESSING),
+    # behaviour after the event the model decides
+    ("Usage features: average utilization over the 90 days before the decision.",
+     "Usage features: average utilization of the new limit over the first 90 days after the increase.", LEAKAGE),
+])
+def test_tempting_words_told_as_history_or_experiments(fine, committed, pitfall):
+    preamble = "# Design\n\nRecords logged daily since 2021; 2% positives.\n\n## Features\n\n"
+    assert pitfall not in _found(preamble + fine + "\n")
+    assert pitfall in _found(preamble + committed + "\n")
+
+
+def test_the_same_definitions_written_again_for_serving_are_skew():
+    text = ("# Picking time\n\nTraining features are produced by the nightly Spark job, which reads the scan log "
+            "from the warehouse. For serving, the Slotting team will implement the same feature definitions inside "
+            "the Go wave planner, reading directly from the live Kafka stream.\n")
+    assert SKEW in _found(text)
+    assert SKEW not in _found(text.replace(
+        "will implement the same feature definitions inside the Go wave planner, reading directly from the live "
+        "Kafka stream", "calls the same feature library as the Spark job"))
+
+
+def test_the_label_column_and_a_compared_value_in_sql_are_no_features():
+    sql = ("# Document routing\n\n## Features\n\n```sql\nSELECT d.doc_id, d.channel, o.page_count,\n"
+           "       h.final_doc_type AS label\nFROM documents d JOIN handling_events h ON h.doc_id = d.doc_id\n"
+           "WHERE h.event_type = 'TYPE_CONFIRMED'\n```\n")
+    assert LEAKAGE not in _found(sql)
+    assert LEAKAGE in _found(sql.replace("o.page_count,", "o.page_count, h.refund_confirmed,"))

@@ -38,6 +38,7 @@ CORRECTION = compile_cue(
 # A window that tells an earlier version of the design, not the one proposed.
 DRAFT = compile_cue(r"\b(?:first draft|before (?:this|that)(?:,| change| fix)? (?:the|we|it|our|they)|the draft|initially|originally|earlier version|v1|v1's|used to|previously|"
                    r"early prototype|went this way|at first we|last time|post-incident review|"
+                   r"in (?:the|our|an?) (?:early |first )?prototype|when we (?:used|tried|ran|had|did)\b|"
                    # the system being replaced, described as it is today
                    r"the current (?:parser|system|model|process|approach|solution|setup|pipeline|score|rules?|heuristic)\b|"
                    # an experiment told in the past, before the design changed ("Our first evaluation used ...")

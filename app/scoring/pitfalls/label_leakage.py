@@ -20,7 +20,7 @@ _AFTER = compile_cue(
     r"ticket|episode|flight|shift|game|match|contract|subscription|case)\b"
     r"|\b(?:closed|resolved|cancell?ed|returned|refunded|completed|ended|settled|churned|delivered|"
     r"discharged|paid|approved|rejected|shipped)_(?:at|date|ts|time|flag|on|amount)\b"
-    r"|\b(?:in|during|within|over) the \d+ (?:days?|weeks?|months?|hours?) after\b"
+    r"|\b(?:in|during|within|over) the (?:first |next )?\d+ (?:days?|weeks?|months?|hours?) after\b"
     r"|\b(?:in|during) the (?:month|week|day|year) after\b|\bafter (?:the )?(?:discharge|delivery|"
     r"open(?:ing)?|send|purchase|booking|show|departure|arrival|event|outcome|decision|prediction|"
     r"fact|claim closes|label|fraud|churn|cancellation|this push|the push|funding|close|completion)\b"
@@ -86,7 +86,7 @@ _OUTCOME_FIELD = compile_cue(
     r"|\b(?:days|time|hours|minutes|weeks)_(?:to|until|till)_(?:payment|pay|paid|churn\w*|clos\w*|resolution|"
     r"resolv\w*|default\w*|cancel\w*|return\w*|refund\w*|complet\w*|conver\w*|sale|sold|failure|fail\w*|"
     r"outcome|discharge|readmission|death|notice\w*|no_?show\w*)"
-    r"|\b(?:disposition\w*|rework\w*|refund_\w+|from the (?:trip )?receipt|settlement\w*|settled[_ ](?:amount|value|date|sum)\w*|reserve[_ ]changes|"
+    r"|\b(?:disposition\w*|rework\w*|refund_\w+|from the (?:trip )?receipt|settlement(?:_\w+| amounts?| dates?| values?| status)|settled[_ ](?:amount|value|date|sum)\w*|closing (?:record|report|statement|folio|balance)|reserve[_ ]changes|"
     r"adjuster notes|handle time|escalat\w*|agent replies|customer replies|demo_held|proposal_sent\w*|"
     r"num_sales_activities|stage[- ]history|collections calls?|work_order\w*|parts_ordered\w*|"
     r"discharge (?:medications|assessment|summary|letter)|certificate\w*|offer_letter\w*|interview_stage\w*|"
@@ -146,7 +146,9 @@ _NOT_FEATURE = compile_cue(
     # the model's life cycle (retraining, refreshes, archiving), not what a feature holds
     r"|\b(?:re-?train\w*|re-?fit\w*|refresh\w* the model|archiv\w*)\b"
     # what is done with the predictions once made ("If predicted quantiles cross, we sort them after prediction")
-    r"|\bpredicted (?:quantiles|values|scores|probabilities)\b|\bpost-?process\w*")
+    r"|\bpredicted (?:quantiles|values|scores|probabilities)\b|\bpost-?process\w*"
+    # a trend told as background ("escalations went from ~12 to ~30 per month")
+    r"|\bwent (?:up |down )?from [~\d]")
 
 
 _LEAK_KEYS = (
@@ -257,6 +259,10 @@ def _code_lines(ctx: Context, k: int) -> list[str]:
     return [ln for ln in ctx.doc.lines[w.start_line - 1:w.end_line] if ln.strip()]
 
 
+_SQL_VALUE = re.compile(r"(?:=|<>|!=|\bin\s*\()\s*'[^'\n]*'", re.I)
+_AS_LABEL = re.compile(r"[\w.]+\s+AS\s+(?:label|target|y|outcome)\b", re.I)
+
+
 def _without_subject(title: str, text: str) -> str:
     """The text without the outcome records that are the document's own subject: a model of dispute
     outcomes reads the dispute's fields at prediction time, they are not records of a later process."""
@@ -276,6 +282,8 @@ def detect_label_leakage(ctx: Context) -> list[int]:
     for k, text in ctx.having(_LEAK_KEYS):
         text = _without_subject(title, text)
         w = ctx.windows[k]
+        if w.kind == "code":  # the column selected as the label is no feature ("h.final_doc_type AS label"),
+            text = _SQL_VALUE.sub(" ", _AS_LABEL.sub(" ", text))  # nor a value compared ("= 'TYPE_CONFIRMED'")
         if w.kind == "code" and _is_field_list(ctx, k) and (_KNOWN_AT_TIME.search(text) or REJECTION.search(text)):
             # a config whose other lines say "known at" or "as of": read each field's own line
             lines = [ln for ln in _code_lines(ctx, k) if _names_later_fact(ln) and not _KNOWN_AT_TIME.search(ln)

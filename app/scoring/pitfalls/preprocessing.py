@@ -13,7 +13,7 @@ _STAT_FIT = compile_cue(
     r"(?:standard|feature|robust|z)[- ]scal\w*|scal(?:e|es|ed|ing)(?: to)? (?:the |all |every |each |its |their )?"
     r"(?:[\w-]+ ){0,2}?(?:features?|columns?|values|inputs?|variables|pixels?|spectra|numeric\w*|data)|"
     # clipping values, not audio or video clips
-    r"clip(?:ped|ping|_\w+)|clip (?:the |all |values|outliers|at|to|them|it)|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression)|deciles?|bins?|binned|binning|"
+    r"clip(?:ped|ping|_\w+)|clip (?:the |all |values|outliers|at|to|them|it)|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression| objectives?)|deciles?|bins?|binned|binning|"
     r"pca|principal components?|svd|vocabular\w*|idf|tf-?idf|tfidfvectorizer|vectori[sz]er|"
     r"target[- ]encod\w*|mean label|encod\w*|\w+encoder|min/max|smote|oversampl\w*|rebalanc\w*|undersampl\w*|"
     r"feature selection|selectkbest|mutual_info\w*|chi-?square|chi2|correlated with the label|"
@@ -52,7 +52,8 @@ _FIT_ON_TRAIN = compile_cue(
     r"fit[_ ]?(?:on|rows|scope|data)[\"']?\s*[:=]\s*[\"']?train|"
     r"training folds?|each fold|every fold|per fold|inside (?:every|each|the) (?:fold|split|training)|"
     # (a scikit-learn pipeline fitted per fold, not "the first step of the (data) pipeline")
-    r"(?:sklearn |scikit-learn |imblearn'?s? )?pipeline(?!\s*:)(?<!step of the pipeline)(?<!steps of the pipeline)|"
+    r"(?:sklearn |scikit-learn |imblearn'?s? )?pipeline(?!\s*:)(?<!step of the pipeline)(?<!steps of the pipeline)"
+    r"(?<!whole pipeline)(?<!entire pipeline)|"
     r"pipe\b|make_pipeline|fixed constants?|"
     r"fixed,? not fitted|imagenet|out of fold|out-of-fold|after the split|split first|"
     r"only ever sees|training pipeline|training clips only|from the training)\b"
@@ -205,6 +206,19 @@ _PREP_KEYS = ("whole", "entire", "full", "all ", "global", "'s ", "before", "the
               "every year", "fit", "fillna", "mean()", "mutual_info", "selectkbest", "across")
 
 
+# the job reads the whole table and fits on it: a scikit-learn pipeline named beside that is fitted there too
+_FULL_FIT = compile_cue(r"\b(?:loads?|reads?|fits?|fitted|computes?|computed) (?:on |over )?the (?:full|whole|entire)\b")
+
+
+def _excused(text: str) -> bool:
+    """The text says the statistics are fitted on the training part only (a pipeline alone does not,
+    when the same sentence loads the full table to fit it)."""
+    found = [m.group(0).lower() for m in _FIT_ON_TRAIN.finditer(text)]
+    if not found:
+        return False
+    return not (all("pipe" in f for f in found) and _FULL_FIT.search(text))
+
+
 def detect_preprocessing(ctx: Context) -> list[int]:
     """Windows that fit preprocessing statistics on all data, test rows included."""
     out = []
@@ -227,7 +241,7 @@ def detect_preprocessing(ctx: Context) -> list[int]:
                 # the block fits a statistic, its comment says over what ("run once on the full table")
                 text = scope + ". " + text
                 hit = _fits_statistics(text)
-        if not hit or _FIT_ON_TRAIN.search(text) or _OLD_VERSION.search(text) or DRAFT.search(text):
+        if not hit or _excused(text) or _OLD_VERSION.search(text) or DRAFT.search(text):
             continue
         # (a bracket's aside, "older SDK versions didn't record it", rejects nothing)
         if w.kind != "code" and (REJECTION.search(re.sub(r"\([^()]*\)", " ", text)) or text.rstrip(" *_").endswith("?")):

@@ -90,7 +90,9 @@ _SOURCE = compile_cue(
     r"tokeni[sz]\w*|preprocess\w*|clean\w*|normali[sz]\w*|embedd?\w*|increments?|sessioni[sz]\w*|kept|keeps)\b"
 )
 _SHARED_FEATURIZER = compile_cue(
-    r"\b(?:same (?:library|code|featuri[sz]er|transform\w*|feature code|function|functions|package|"
+    # (not "will implement the same feature definitions in Go": the same definitions written again)
+    r"\b(?:(?<!implement the )(?<!implements the )(?<!implemented the )(?<!rewrite the )(?<!port the )"
+    r"same (?:library|code|featuri[sz]er|transform\w*|feature code|function|functions|package|"
     r"definitions?|feature definitions|feature views?|artifact|graph|module|pipeline object)|"
     r"one (?:library|featuri[sz]er|code path|package|python module|c\+\+ function|tf\.transform graph|"
     r"computation)|share (?:one|the same) code path|shared (?:featuri[sz]er|library|feature code|transform\w*)|"
@@ -107,6 +109,7 @@ _SHARED_FEATURIZER = compile_cue(
     r"(?:writes|logs|records) (?:every |each |the )?feature vectors? (?:it |that it |we )?serves?|"
     # training replays the very snapshots serving reads
     r"replay\w* (?:the |each |every )?(?:daily |nightly |hourly )?snapshot|"
+    r"(?:stream's|same) (?:history|events) replayed|"
     r"training (?:table|data|set|rows) (?:is|are) built (?:by joining|from) (?:those |the )?logged|"
     r"both (?:by |in )?(?:the )?(?:training|offline)\b[^.;]{0,50}\band (?:by |in )?(?:the )?(?:online|serving|production|live))\b"
 )

@@ -37,7 +37,8 @@ _NOT_A_SPLIT = compile_cue(
     r"(?:\w+ ){0,2}traffic|% of (?:the |live |user )?traffic|"
     r"jitter|exploration|propensit\w*|uplift|randomi[sz]ed[- ]order|randomi[sz]ed[- ]\w+ bucket|"
     # an online experiment's randomised slice, and feature hashing ("rare IDs share a hash bucket")
-    r"randomi[sz]ed (?:slice|experiment|swaps?|arms?|positions?|rankings?|pilot|trial|study|rollout)|"
+    r"randomi[sz]ed (?:slice|experiment|swaps?|arms?|positions?|rankings?|pilot|trial|study|rollout|test)|"
+    r"\d-arm|"
     # a random sample drawn to be labelled (an unbiased estimate of prevalence), not a cut of the rows
     r"(?:the|a|our) random[- ]sample\b(?! of (?:the )?(?:rows|data|records|examples|dataset))(?! split)|"
     # a randomised treatment (a random send hour, price or offer), not a cut of the rows
@@ -60,7 +61,8 @@ _SPLIT_EXCUSED = compile_cue(
     r"group(?:ed)?\s?k[- ]?fold|groupkfold|groupshufflesplit|grouped by|as the group|optimistic|"
     r"by (?:patient|speaker|specimen|scaffold|user|customer|clinic|site)|"
     r"(?:patient|speaker|scaffold|group)[- ]level|kept together|stay together|scaffold|"
-    r"no (?:meaningful )?time order\w*|not time[- ]ordered|carries no signal|no future|"
+    r"no (?:meaningful )?time order\w*|not time[- ]ordered|carries no signal|carries no information|"
+    r"not forecasting|no future|"
     r"within (?:the |each )?(?:train\w*|split|fold|window)|between epochs|mini-?batch\w*|epochs?|batch(?:es)?|"
     r"inside each training window|"
     # split along an entity ("split by seller"), not by rows
