@@ -299,3 +299,32 @@ def test_the_label_column_and_a_compared_value_in_sql_are_no_features():
            "WHERE h.event_type = 'TYPE_CONFIRMED'\n```\n")
     assert LEAKAGE not in _found(sql)
     assert LEAKAGE in _found(sql.replace("o.page_count,", "o.page_count, h.refund_confirmed,"))
+
+
+@pytest.mark.parametrize("fine, committed, pitfall", [
+    ("Features for a forecast issued at time t are built from what the systems held at t, from the snapshot tables.",
+     "Features are read from the current state of the patient records when the table is built.", LEAKAGE),
+    ("Vitals: latest value, time since last observation, 6h and 24h slope.",
+     "Vitals: taken from the latest snapshot of the record when the training table is built.", LEAKAGE),
+    ("Text: short description and description, with signatures stripped.",
+     "Text: short description, description, work notes and close notes, concatenated.", LEAKAGE),
+    ("- ML Eng proposed random K-fold over district-years. Agronomy objected: neighbouring districts share the "
+     "weather, so a random split lets the model see the season it is tested on.",
+     "- ML Eng proposed random K-fold over district-years, and we use it.", RANDOM_SPLIT),
+    ("We keep a random 5% holdout of bucket A with no AE contact to get clean labels.",
+     "We keep a random 5% holdout of the rows as the test set.", RANDOM_SPLIT),
+    ("The test part is every week from January 2024 onwards; training is everything before it.",
+     "We build the full table from April 2019 onwards and shuffle it, then hold out 20% of the rows as the test set.",
+     RANDOM_SPLIT),
+])
+def test_realistic_phrasings_of_sound_and_unsound_choices(fine, committed, pitfall):
+    preamble = "# Design\n\nRecords logged daily since 2019; tickets and visits; 2% positives.\n\n## Features\n\n"
+    assert pitfall not in _found(preamble + fine + "\n")
+    assert pitfall in _found(preamble + committed + "\n")
+
+
+def test_a_bold_question_line_of_a_qa_write_up_is_no_finding():
+    preamble = "# Cheque digits\n\nFraudulent cheques are 0.3% of all cheques.\n\n"
+    assert ACCURACY not in _found(preamble + "**Q: What metric do you report? I keep hearing 99.6% accuracy.**\n")
+    assert ACCURACY in _found(preamble + "**Q: What metric do you report?**\n\nWe report accuracy: 99.6% is the "
+                              "launch bar.\n")

@@ -77,6 +77,8 @@ _HISTORY_SECTION = re.compile(
     r"alternatives?(?: considered)?|options considered|rejected options?|not chosen)\b", re.I)
 # a question asked in the document ("And negatives? Someone who didn't click?") decides nothing
 _QUESTION = re.compile(r"\?[\s*_)\]]*$")
+# a whole bold line that a Q&A write-up opens with "Q" ("**Q: What metric do you report? I keep hearing ...**")
+_QUESTION_LINE = re.compile(r"^\s*\*\*\s*Q\s*\d*\s*[:.].*\*\*\s*$")
 
 
 def _decides(doc: Document, ctx: Context, k: int) -> bool:
@@ -84,7 +86,8 @@ def _decides(doc: Document, ctx: Context, k: int) -> bool:
     about the past."""
     w = doc.windows[k]
     return (w.kind != "heading" and k not in ctx.diagram and not _HISTORY_SECTION.search(w.section or "")
-            and not (w.kind != "code" and _QUESTION.search(w.text)))
+            and not (w.kind != "code" and (_QUESTION.search(w.text) or all(
+                _QUESTION_LINE.match(ln) for ln in doc.lines[w.start_line - 1:w.end_line]))))
 
 
 def find_pitfalls(doc: Document, known: set[str]) -> list[Finding]:

@@ -19,6 +19,7 @@ REJECTION = compile_cue(
     r"more optimistic|over-?optimistic|too optimistic|would (?:leak|inflate|flatter|let|put|give|"
     r"mean|make|teach|punish|push|overstate|hide|mislead|be wrong)|is a mistake|was the mistake|"
     r"the mistake|anti-?pattern|misleading|misleads|misled|meaningless|useless|off the table|out of the question|"
+    r"objected|pushed back|vetoed|argued against|"
     r"not an option|"
     r"(?:tells?|says?|told|said) (?:us |you )?(?:almost |next to |close to )?nothing|"
     # "No chargeback-derived fields go into the feature vector"
@@ -53,6 +54,8 @@ REJECTS_PREVIOUS = compile_cue(
     r"scrapped|threw out|moved away from)\s+(?:that|this|it|the idea)\b"
     r"|^\W*(?:that|this|it)\s+(?:was|has been|got|is)\s+(?:since\s+)?"
     r"(?:dropped|abandoned|rejected|discarded|reverted|scrapped)\b"
+    # "Agronomy and Remote Sensing objected: ..." after a proposal
+    r"|^\W*(?:[\w&,-]+\s+){1,6}(?:objected|pushed back|vetoed|disagreed)\b"
     # "They are very predictive, but they are left out."
     r"|^\W*(?:they|these|those|all of (?:them|these)|none of (?:them|these))\b[^.]{0,50}\b(?:are|were|is|stay)\s+"
     r"(?:all\s+)?(?:left out|excluded|not used|never used|dropped|removed|kept out)\b"

@@ -69,7 +69,9 @@ def _names_own_case_tally(text: str) -> bool:
 
 _LATEST = compile_cue(
     # (not the latest values pushed to the online store: that is serving)
-    r"\blatest (?:nightly |daily |monthly )?(?:snapshot|values?|file|refresh|record)\b(?! (?:to|in|into) (?:the )?(?:online|serving|cache))|\bmost complete picture"
+    # (nor "latest value, time since last observation, slope": the last reading before the prediction)
+    r"\blatest (?:nightly |daily |monthly )?(?:snapshot|values?|file|refresh|record)\b(?! (?:to|in|into) (?:the )?(?:online|serving|cache))"
+    r"(?!,| and | or |\))|\bmost complete picture"
     r"|\bcurrent (?:state|status|value)\b|\bat extract time\b|"
     # taken as the source system holds them on the day the data was pulled, not at prediction time
     r"\bas of (?:the )?(?:data )?(?:extract\w*|export|pull|dump|download)(?: date| day| time)?\b|\bclosed record\b|\bfinal (?:\w+ )?(?:record|value|"
@@ -90,7 +92,7 @@ _OUTCOME_FIELD = compile_cue(
     r"adjuster notes|handle time|escalat\w*|agent replies|customer replies|demo_held|proposal_sent\w*|"
     r"num_sales_activities|stage[- ]history|collections calls?|work_order\w*|parts_ordered\w*|"
     r"discharge (?:medications|assessment|summary|letter)|certificate\w*|offer_letter\w*|interview_stage\w*|"
-    r"porting request|number porting|messages? exchanged|scans?_\w+|\w+_scans?|count_scans\w*|real driven|actual (?:distance|"
+    r"porting request|number porting|messages? exchanged|close notes|closing notes|resolution notes|scans?_\w+|\w+_scans?|count_scans\w*|real driven|actual (?:distance|"
     r"duration|time|pushback|delivery|arrival|fare)|toll fees|messages the two have exchanged|exchanged in the|"
     r"cancellation_fee\w*|reminder_confirmed|no_show_rate|siu_referral\w*|days_claim_open|"
     r"total_paid\w*|reductions_count|days_on_market|picker_minutes|courier_wait\w*|at the door|"
@@ -125,6 +127,7 @@ _KNOWN_AT_TIME = compile_cue(
     r"used only as (?:the )?label|prior \d+ days|before (?:the|each|that|this) |up to (?:yesterday|the)|"
     r"excluded|exclude|not used|never used|leave out|left out|removed|rejected|forbidden|dropped|"
     r"rules? out|ruled out|at or before|timestamped before|not allowed|we know|at the [\d:]+ prediction|"
+    r"held at (?:time )?\*?t\b|"
     r"not (?:a )?features?|is not a feature|only historic|historic|cut at|window_end|event_ts <|"
     r"filtered on|never later|strictly before|before submission|at submission|at (?:the )?decision time|"
     r"at (?:the )?time of (?:the )?(?:decision|prediction|scoring|request|application|booking))\b"
@@ -152,7 +155,7 @@ _NOT_FEATURE = compile_cue(
 
 
 _LEAK_KEYS = (
-    "after", "stay", "any point", "_", "latest", "complete picture", "current", "extract", "closed", "final",
+    "close note", "closing note", "resolution note", "after", "stay", "any point", "_", "latest", "complete picture", "current", "extract", "closed", "final",
     "over the", "alongside", "refresh", "all ", "without", "disposition", "rework", "refund", "receipt",
     "settle", "reserve", "adjuster", "handle time", "escalat", "repl", "stage", "collections", "discharge",
     "certificate", "porting", "scan", "real driven", "actual", "toll", "exchanged", "at the door",

@@ -48,6 +48,7 @@ _NOT_A_SPLIT = compile_cue(
     # an online holdout kept on the old policy or without the treatment, not a cut of the training rows
     r"random(?:i[sz]ed)? holdouts? (?:gets?|receives?|keeps?|stays?|of (?:users|members|customers|traffic))|"
     r"randomi[sz]ed holdouts?|random-allow|"
+    r"random (?:\d+ ?% )?holdouts?\b[^.;]{0,40}\b(?:with no|without|untreated|not contacted|not shown)|"
     r"(?:campaign|treatment|uplift|coupon|policy)[^.]{0,60}\brandom(?:i[sz]ed)? holdouts?|"
     r"(?:share|shares|into|same|one) (?:a |the )?hash(?:ed)?[- ]buckets?|feature hashing|hashing trick|"
     # the order of a data loader's batches within training, not a split
@@ -83,7 +84,9 @@ _SPLIT_EXCUSED = compile_cue(
     r"by (?![\w ]{0,20}\b(?:row|record|example|sample|line|event|observation|transaction)[ _]?(?:id|index)\b)[\w ]{0,20}\bid\b|"
     r"no (?:[\w-]+ ){0,2}?(?:random\w*|shuffl\w*)|why not (?:\w+ )?(?:shuffl\w*|random\w*)|memori[sz]\w*|near[- ]duplicates?|on both sides|"
     # the parts named by their periods in other words ("by send week", "from January 2024 onwards")
-    r"by (?:[\w-]+ )?(?:week|month|day|date|quarter|year)|onwards?|everything (?:\w+ )?before (?:that|then|it))\b"
+    r"by (?:[\w-]+ )?(?:week|month|day|date|quarter|year)|everything (?:\w+ )?before (?:that|then|it)|"
+    # a later period as the test part ("test: from January 2024 onwards"), not the data's whole range
+    r"(?:test\w*|hold[- ]?out|validat\w*|evaluat\w*)\b[^.;]{0,40}\bonwards?)\b"
     r"|n[o']t\b(?:\W+\w+){0,3}?\W+(?:shuffl|random|at random)"
 )
 _TIME_DATA = compile_cue(
@@ -181,6 +184,8 @@ def detect_random_split(ctx: Context) -> list[int]:
         if _NOT_A_SPLIT.search(text):
             continue
         if _SPLIT_EXCUSED.search(text) or DRAFT.search(text) or REJECTION.search(_clause(text, m.group(0))):
+            continue
+        if ctx.windows[k].kind != "code" and ctx.rejected_next(k):  # "ML Eng proposed ... Agronomy objected: ..."
             continue
         if _STATIC_UNITS.search(text) and not _TIME_DATA.search(text):
             continue
