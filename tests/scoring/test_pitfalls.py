@@ -328,3 +328,30 @@ def test_a_bold_question_line_of_a_qa_write_up_is_no_finding():
     assert ACCURACY not in _found(preamble + "**Q: What metric do you report? I keep hearing 99.6% accuracy.**\n")
     assert ACCURACY in _found(preamble + "**Q: What metric do you report?**\n\nWe report accuracy: 99.6% is the "
                               "launch bar.\n")
+
+
+@pytest.mark.parametrize("fine, committed, pitfall", [
+    ("Label: positive if the account charged off within 180 days. Everything else that stayed current is negative.",
+     "Label: positive if the user played the episode. Everything else in the catalogue is negative.", NEGATIVES),
+    ("Positive: visit closed as confirmed theft; negative: visit closed clean. Meters never visited are not in the "
+     "training table.",
+     "Positive: visit closed as confirmed theft. Negatives: every meter never visited is labelled 0.", NEGATIVES),
+    ("Model: one global LightGBM across all series with Tweedie loss; quantile models for P10 and P90.",
+     "We compute the 1st and 99th percentiles of every feature over all series and clip to them, then split.",
+     PREPROCESSING),
+])
+def test_binary_labels_models_and_exclusions_read_as_such(fine, committed, pitfall):
+    preamble = "# Design\n\nRecords logged daily since 2019; 2% positives; a catalogue of items and users.\n\n## Features\n\n"
+    assert pitfall not in _found(preamble + fine + "\n")
+    assert pitfall in _found(preamble + committed + "\n")
+
+
+def test_a_pipeline_fitted_on_every_row_in_code_is_flagged():
+    code = ("# Salaries\n\nPostings since 2019.\n\n```python\ndf = load_postings()\n"
+            "text_pipe = Pipeline([(\"tfidf\", TfidfVectorizer()), (\"svd\", TruncatedSVD(256))])\n"
+            "X_text = text_pipe.fit_transform(df[\"description\"])\n"
+            "scaler = StandardScaler().fit(df[num_cols])\nX_num = scaler.transform(df[num_cols])\n"
+            "train, test = split_by_month(df)\n```\n")
+    assert PREPROCESSING in _found(code)
+    assert PREPROCESSING not in _found(code.replace('fit_transform(df["description"])', 'fit_transform(train["description"])')
+                                       .replace("fit(df[num_cols])", "fit(train[num_cols])"))

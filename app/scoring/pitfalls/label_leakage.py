@@ -151,7 +151,9 @@ _NOT_FEATURE = compile_cue(
     # what is done with the predictions once made ("If predicted quantiles cross, we sort them after prediction")
     r"|\bpredicted (?:quantiles|values|scores|probabilities)\b|\bpost-?process\w*"
     # a trend told as background ("escalations went from ~12 to ~30 per month")
-    r"|\bwent (?:up |down )?from [~\d]")
+    r"|\bwent (?:up |down )?from [~\d]"
+    # labels or codes that drift over time are a risk told, not a feature
+    r"|\b(?:codes?|labels?|taxonomy|mapping) drifts?\b")
 
 
 _LEAK_KEYS = (

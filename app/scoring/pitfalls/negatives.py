@@ -12,7 +12,7 @@ _NEGATIVE_LABEL = compile_cue(
     r"labell?ed 0|is (?:a )?0\b|gets? (?:label )?0\b|get label 0|are 0\b|a 0\b|0s\b|zeros?\b|"
     r"y\s?=\s?0|\b0 otherwise|label(?:led)? irrelevant|irrelevant|rejections?|disliked|not interested|"
     r"don't want|doesn't want|did not want|decided against|put label 0|0\)\s*for\b|,\s*0\)|"
-    r"as 0|AS label)\b"
+    r"as 0|AS label|label is whether)\b"
     r"|" + _ZERO_IF_NOT +
     # "label them 0", "labelled each as negative"
     r"|\blabel(?:l?ed|s)? (?:them|it|those|these|each|every \w+)(?: as)? (?:0|zero|negatives?)\b"
@@ -36,6 +36,8 @@ _NON_INTERACTION = compile_cue(
     r"|\b(?:catalog(?:ue)?|collection|index|menu)\b[^.;]{0,60}\b(?:not|never|n't)\b"
     r"|\b(?:not|never|n't)\b[^.;]{0,40}\b(?:in the )?(?:catalog(?:ue)?|collection|index)\b"
     r"|\bcatalog(?:ue)? minus\b|\bcatalog_complement\b|\ball_items\s*-|\bcross join\b|\bnot_bought\b"
+    # every user paired with every item in stock, the label whether they bought it
+    r"|\bpair\w* (?:them |it |each \w+ )?with (?:every|all|each) \w+"
     r"|\b(?:everything|anything|all) else\b|\bwithout (?:a |any )?(?:click|purchase|interaction|play|order|"
     r"engagement|install|booking|download|save|like|rating)s?\b|\bno (?:recorded |logged )?(?:interaction|click|"
     r"purchase|engagement|play)s?\b|\bunobserved (?:pairs|entries|cells|items)\b|\bunseen\b|\bmissing (?:pairs|entries|cells)\b"
@@ -76,10 +78,16 @@ _NEG_EXCUSED = compile_cue(
 # the non-interaction makes the positive class ("no order in the next 30 days = 1")
 _POSITIVE_AFTER = compile_cue(r"[^.;,]{0,50}?(?:=\s?1\b|->\s?1\b|\bis (?:a )?1\b|\blabel(?:led)? 1\b)")
 # rejecting the option outright (not "never bought", which is the mistake's own wording)
+_ELSE = compile_cue(r"(?:everything|anything|all) else")
+_ITEM_WORDS = compile_cue(
+    r"\b(?:items?|products?|skus?|listings?|articles?|videos?|songs?|tracks?|episodes?|recipes?|jobs?|ads?|posts?|"
+    r"titles?|movies?|books?|wines?|hotels?|restaurants?|courses?|apps?|games?|catalog(?:ue)?|candidates?|"
+    r"recommend\w*|impressions?|feed|carousel|slate|pairs?)\b")
 _NEG_REJECTED = compile_cue(
     r"\b(?:we|they) (?:do|did) not (?:label|use|treat|build|count)|\bnot (?:treated|counted|used) as\b|"
     r"\brather than\b|\binstead of\b|\bwould (?:teach|punish|push|bias)\b|\bis not a negative\b|"
-    r"\b(?:says|tells us|means) (?:nothing|little)\b|\bif you\b|\b(?:are|is) (?:dropped|excluded|removed) from training\b"
+    r"\b(?:says|tells us|means) (?:nothing|little)\b|\bif you\b|\b(?:are|is) (?:dropped|excluded|removed) from training\b|"
+    r"\bnot in the training (?:table|data|set)\b"
 )
 
 
@@ -139,6 +147,11 @@ def detect_non_interaction(ctx: Context) -> list[int]:
         text = text.replace("_", " ")
         m = _NON_INTERACTION.search(text)
         if not m or _POSITIVE_AFTER.match(text, m.end()):
+            continue
+        # "everything else ... is negative" about the cases themselves (accounts that stayed current) is a
+        # binary label; about the items a user did not pick it is the mistake
+        if _ELSE.fullmatch(m.group(0).strip()) and not any(
+                _ITEM_WORDS.search(ctx.texts[j]) for j in [k] + ctx.neighbours(k, 1, 0)):
             continue
         if not (_is_labelled_negative(ctx, k) or _zero_cell(ctx, k)) or _defines_field(ctx, k):
             continue

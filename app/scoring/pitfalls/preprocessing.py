@@ -13,7 +13,7 @@ _STAT_FIT = compile_cue(
     r"(?:standard|feature|robust|z)[- ]scal\w*|scal(?:e|es|ed|ing)(?: to)? (?:the |all |every |each |its |their )?"
     r"(?:[\w-]+ ){0,2}?(?:features?|columns?|values|inputs?|variables|pixels?|spectra|numeric\w*|data)|"
     # clipping values, not audio or video clips
-    r"clip(?:ped|ping|_\w+)|clip (?:the |all |values|outliers|at|to|them|it)|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression| objectives?)|deciles?|bins?|binned|binning|"
+    r"clip(?:ped|ping|_\w+)|clip (?:the |all |values|outliers|at|to|them|it)|winsori[sz]\w*|percentiles?|percentile_cont|quantiles?(?! loss| regression| objectives?| models?)|deciles?|bins?|binned|binning|"
     r"pca|principal components?|svd|vocabular\w*|idf|tf-?idf|tfidfvectorizer|vectori[sz]er|"
     r"target[- ]encod\w*|mean label|encod\w*|\w+encoder|min/max|smote|oversampl\w*|rebalanc\w*|undersampl\w*|"
     r"feature selection|selectkbest|mutual_info\w*|chi-?square|chi2|correlated with the label|"
@@ -210,13 +210,13 @@ _PREP_KEYS = ("whole", "entire", "full", "all ", "global", "'s ", "before", "the
 _FULL_FIT = compile_cue(r"\b(?:loads?|reads?|fits?|fitted|computes?|computed) (?:on |over )?the (?:full|whole|entire)\b")
 
 
-def _excused(text: str) -> bool:
+def _excused(text: str, code: bool = False) -> bool:
     """The text says the statistics are fitted on the training part only (a pipeline alone does not,
-    when the same sentence loads the full table to fit it)."""
+    when the same sentence loads the full table to fit it, or the code fits it on all rows)."""
     found = [m.group(0).lower() for m in _FIT_ON_TRAIN.finditer(text)]
     if not found:
         return False
-    return not (all("pipe" in f for f in found) and _FULL_FIT.search(text))
+    return not (all("pipe" in f for f in found) and (_FULL_FIT.search(text) or (code and _code_fits_all(text))))
 
 
 def detect_preprocessing(ctx: Context) -> list[int]:
@@ -241,7 +241,7 @@ def detect_preprocessing(ctx: Context) -> list[int]:
                 # the block fits a statistic, its comment says over what ("run once on the full table")
                 text = scope + ". " + text
                 hit = _fits_statistics(text)
-        if not hit or _excused(text) or _OLD_VERSION.search(text) or DRAFT.search(text):
+        if not hit or _excused(text, w.kind == "code") or _OLD_VERSION.search(text) or DRAFT.search(text):
             continue
         # (a bracket's aside, "older SDK versions didn't record it", rejects nothing)
         if w.kind != "code" and (REJECTION.search(re.sub(r"\([^()]*\)", " ", text)) or text.rstrip(" *_").endswith("?")):
