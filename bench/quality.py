@@ -104,7 +104,7 @@ def pitfalls(reviewer) -> None:
                                    ("test11", "test11, realistic designs (untouched P 0.43 / R 0.46; tuned on since)"),
                                    ("test12", "test12, realistic designs (untouched P 0.62 / R 0.67; tuned on since)"),
                                    ("test13", "test13, realistic designs (untouched P 0.62 / R 0.67; tuned on since)"),
-                                   ("test14", "test14, realistic designs (not tuned on)")))]
+                                   ("test14", "test14, realistic designs (not tuned on; untouched P 0.83 / R 0.83)")))]
     for title, docs in sets:
         tp = fp = fn = clean = controls = 0
         for d in docs:
