@@ -355,3 +355,14 @@ def test_a_pipeline_fitted_on_every_row_in_code_is_flagged():
     assert PREPROCESSING in _found(code)
     assert PREPROCESSING not in _found(code.replace('fit_transform(df["description"])', 'fit_transform(train["description"])')
                                        .replace("fit(df[num_cols])", "fit(train[num_cols])"))
+
+
+def test_a_preprocessing_pipeline_fitted_on_the_whole_frame_before_a_time_split_is_flagged():
+    code = ("# Yield\n\nLots since 2023.\n\n```python\ndf = load_lot_frame()\n"
+            "prep = Pipeline([(\"impute\", SimpleImputer(strategy=\"median\")), (\"scale\", StandardScaler())])\n"
+            "df[FEATURES] = prep.fit_transform(df[FEATURES])\n"
+            "train = df[df.ts < \"2024-10-01\"]\ntest = df[df.ts >= \"2025-01-01\"]\n```\n")
+    assert PREPROCESSING in _found(code)
+    fine = code.replace("df[FEATURES] = prep.fit_transform(df[FEATURES])\n", "").replace(
+        "test = df[df.ts >= \"2025-01-01\"]\n", "test = df[df.ts >= \"2025-01-01\"]\nprep.fit(train[FEATURES])\n")
+    assert PREPROCESSING not in _found(fine)

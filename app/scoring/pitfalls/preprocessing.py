@@ -71,7 +71,7 @@ _CODE_FIT = compile_cue(
 )
 _TRAIN_NAME = compile_cue(r"(?:^|[^a-z])(?:x_?tr|tr|train\w*|fold\w*|fit_data)(?:$|[^a-z])")
 # the object fitted is a preprocessing step, not the model
-_FITTER = re.compile(r"(?i)imput|scal|pca|vector|encod|smote|select|tfidf|imp\b|sc\b|vec\b|enc\b")
+_FITTER = re.compile(r"(?i)imput|scal|pca|vector|encod|smote|select|tfidf|imp\b|sc\b|vec\b|enc\b|prep|pipe")
 
 
 def _code_fits_all(text: str) -> bool:
