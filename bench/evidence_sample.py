@@ -2,8 +2,9 @@
 
 Each document is scored by a model fitted without it (leave-one-document-out, training/fit.py);
 N covered verdicts are drawn at random (seeded) and written with the item's rubric title and the
-text of every line span the review cites for it (as the report shows them) to a JSON file OUTSIDE the project (the texts are public, not ours to keep). A
-judge then marks each "supports", "in passing" or "unrelated"; `--count FILE` prints the tally.
+text of every line span the review cites for it (as the report shows them) to a JSON file OUTSIDE
+the project (the texts are public, not ours to keep). A judge then marks each "supports", "in
+passing" or "unrelated"; `--count FILE` prints the tally.
 
     python bench/evidence_sample.py --out /tmp/evidence-sample.json [--n 60]
     python bench/evidence_sample.py --count /tmp/evidence-judged.json

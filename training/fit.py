@@ -366,22 +366,24 @@ def truth_scores(ex: Example, stages, na: set[str]) -> tuple[dict, float]:
     return stage, num / den
 
 
+def cited_rows(ex: Example, out: dict, c: int) -> list[int]:
+    """The unique windows the review cites for item column c (as the reviewer picks them), best-ranked
+    first; the best supporting window where it cites none."""
+    p = ex.passages
+    rank = None if out.get("rank") is None else out["rank"][:, c]
+    score = out["support"][:, c] if rank is None else rank
+    chosen = [p.index.index(k) for k in p.evidence(out["support"][:, c], int(out["best"][c]), rank)]
+    return sorted(chosen, key=lambda r: -score[r]) or [int(out["best"][c])]
+
+
 def cited_window(ex: Example, out: dict, c: int) -> int:
     """The unique window the review ranks first among those it cites for item column c."""
-    p = ex.passages
-    rank = out.get("rank")
-    score = out["support"][:, c] if rank is None else rank[:, c]
-    chosen = [p.index.index(k) for k in p.evidence(out["support"][:, c], int(out["best"][c]),
-                                                   None if rank is None else rank[:, c])]
-    return max(chosen, key=lambda r: score[r]) if chosen else int(out["best"][c])
+    return cited_rows(ex, out, c)[0]
 
 
-def cited_spans(ex: Example, out: dict, c: int) -> list[tuple[int, int]]:
+def cited_spans(ex: Example, out: dict, c: int, rows: list[int] | None = None) -> list[tuple[int, int]]:
     """Every line span the review cites for item column c, in line order (as the report shows them)."""
-    p = ex.passages
-    rank = out.get("rank")
-    chosen = p.evidence(out["support"][:, c], int(out["best"][c]), None if rank is None else rank[:, c])
-    rows = [p.index.index(k) for k in chosen] or [cited_window(ex, out, c)]
+    rows = cited_rows(ex, out, c) if rows is None else rows
     return merge_spans((ex.windows[r].start_line, ex.windows[r].end_line) for r in rows)
 
 
@@ -401,10 +403,11 @@ def figures(results: list[tuple[Example, dict]], stages) -> dict:
         for c, item in enumerate(ex.items):
             if out["status"][c] == 2 and out["best"][c] >= 0:
                 cited += 1
-                w = ex.windows[cited_window(ex, out, c)]
+                rows = cited_rows(ex, out, c)
+                w = ex.windows[rows[0]]
                 spans = evidence.get(item.id, []) if ex.status[c] == 2 else []
                 hits += any(w.start_line <= b + 1 and w.end_line >= a - 1 for a, b in spans)
-                any_hits += any(s <= b + 1 and e >= a - 1 for s, e in cited_spans(ex, out, c) for a, b in spans)
+                any_hits += any(s <= b + 1 and e >= a - 1 for s, e in cited_spans(ex, out, c, rows) for a, b in spans)
     truth, pred = np.array(truth), np.array(pred)
     gap_t, gap_p = ~truth, ~pred
     tp = float((gap_t & gap_p).sum())

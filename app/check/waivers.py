@@ -9,7 +9,6 @@ and is reported as a warning of its own.
 from __future__ import annotations
 
 import difflib
-
 import re
 from dataclasses import dataclass
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 import threading
 import time
 import uuid
@@ -40,8 +39,6 @@ BACKENDS = ("auto", "local", "llm")
 CITE_AT = 0.25  # a partial item's questions start from a window that supports the item this much
 EMBED_RUN = 32  # windows embedded between two looks at the review's deadline (~30-100 ms of work)
 
-
-
 # the words a heading names a stage by: where a missing item of that stage belongs
 _STAGE_WORDS = {sid: re.compile(rf"\b(?:{words})\b", re.I) for sid, words in {
     "problem": r"problem(?: formulation| statement| framing| definition)?|requirements?|goals?|objectives?|"
@@ -57,6 +54,7 @@ _STAGE_WORDS = {sid: re.compile(rf"\b(?:{words})\b", re.I) for sid, words in {
     "operations": r"operations?|monitoring|observability|maintenance|mlops|retraining",
     "deep_dive": r"deep[- ]dive|iterations?|next steps|future work|open questions|risks|trade-?offs",
 }.items()}
+
 
 class Reviewer:
     """Reviews documents with the local scorer; one instance serves a whole process."""

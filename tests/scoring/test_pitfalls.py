@@ -91,6 +91,12 @@ def _found(text: str) -> set[str]:
     return {f.pitfall for f in find_pitfalls(parse_document(text), set(DETECTORS))}
 
 
+def _twins(preamble: str, fine: str, committed: str, pitfall: str) -> None:
+    """After the same preamble, the sound sentence raises no finding of the pitfall and its committing twin does."""
+    assert pitfall not in _found(preamble + fine + "\n")
+    assert pitfall in _found(preamble + committed + "\n")
+
+
 @pytest.mark.parametrize("history, pitfall, committed", [
     # a practice the design has since replaced, told as history
     ("Before this the scaler was fitted on the full table once; now it is refit inside each fold.",
@@ -101,8 +107,7 @@ def _found(text: str) -> set[str]:
 ])
 def test_an_option_told_as_history_is_not_flagged_but_the_same_option_decided_is(history, pitfall, committed):
     preamble = "# Demand forecast\n\nDaily sales of 300 stores from 2021 to 2024.\n\n"
-    assert pitfall not in _found(preamble + history + "\n")
-    assert pitfall in _found(preamble + committed + "\n")
+    _twins(preamble, history, committed, pitfall)
 
 
 def test_a_trials_randomised_subjects_are_no_random_split():
@@ -140,8 +145,7 @@ SKEW = "pitfall.train_serve_skew"
 ])
 def test_tempting_words_in_another_sense_are_no_finding(fine, pitfall, committed):
     preamble = "# Design\n\nEvents logged daily since 2021; 2% positives.\n\n"
-    assert pitfall not in _found(preamble + fine + "\n")
-    assert pitfall in _found(preamble + committed + "\n")
+    _twins(preamble, fine, committed, pitfall)
 
 
 def test_one_shared_package_for_training_and_serving_is_no_skew():
@@ -168,7 +172,8 @@ def test_an_experiment_told_in_the_past_and_a_split_said_to_mislead_are_no_findi
 @pytest.mark.parametrize("fine, committed, pitfall", [
     # a question the document asks decides nothing; the same words as its answer do
     ("# Feed\n\nImpressions and clicks are logged daily.\n\n**R: And negatives? Every post the user did not click?**\n",
-     "# Feed\n\nImpressions and clicks are logged daily.\n\nNegatives: every post the user did not click is labelled 0.\n",
+     "# Feed\n\nImpressions and clicks are logged daily.\n\n"
+     "Negatives: every post the user did not click is labelled 0.\n",
      NEGATIVES),
     # a section about what went wrong before is history, not the design
     ("# Churn\n\n## What went wrong in v1\n\nTraining computed skips in the warehouse; at serving the app "
@@ -186,8 +191,10 @@ def test_an_experiment_told_in_the_past_and_a_split_said_to_mislead_are_no_findi
      "# Ranking\n\nImpressions and bookings logged daily since 2022.\n\nWe treat every hotel the user did not "
      "book as a negative.\n", NEGATIVES),
     # rows kept together by an entity; rows one at a time
-    ("# Clauses\n\nContracts signed between 2019 and 2024, with their dates.\n\n| Train | 80% | random at contract level |\n",
-     "# Clauses\n\nContracts signed between 2019 and 2024, with their dates.\n\n| Train | 80% | random at row level |\n",
+    ("# Clauses\n\nContracts signed between 2019 and 2024, with their dates.\n\n"
+     "| Train | 80% | random at contract level |\n",
+     "# Clauses\n\nContracts signed between 2019 and 2024, with their dates.\n\n"
+     "| Train | 80% | random at row level |\n",
      RANDOM_SPLIT),
 ])
 def test_what_the_design_does_not_decide_is_no_finding(fine, committed, pitfall):
@@ -213,8 +220,7 @@ def test_the_records_a_model_is_about_are_no_later_process():
 ])
 def test_options_excluded_in_so_many_words_are_no_finding(fine, committed, pitfall):
     preamble = "# Card payments\n\nAuthorizations logged daily since 2021; fraud is 0.1% of them.\n\n"
-    assert pitfall not in _found(preamble + fine + "\n")
-    assert pitfall in _found(preamble + committed + "\n")
+    _twins(preamble, fine, committed, pitfall)
 
 
 def test_a_serving_job_of_its_own_beside_a_training_job_is_skew():
@@ -243,8 +249,7 @@ def test_a_serving_job_of_its_own_beside_a_training_job_is_skew():
 ])
 def test_more_tempting_words_in_another_sense(fine, committed, pitfall):
     preamble = "# Design\n\nEvents logged daily since 2021; 2% positives.\n\n"
-    assert pitfall not in _found(preamble + fine + "\n")
-    assert pitfall in _found(preamble + committed + "\n")
+    _twins(preamble, fine, committed, pitfall)
 
 
 def test_options_weighed_in_an_alternatives_section_are_not_the_design():
@@ -279,8 +284,7 @@ def test_accuracy_as_the_gate_of_a_rare_event_is_flagged():
 ])
 def test_tempting_words_told_as_history_or_experiments(fine, committed, pitfall):
     preamble = "# Design\n\nRecords logged daily since 2021; 2% positives.\n\n## Features\n\n"
-    assert pitfall not in _found(preamble + fine + "\n")
-    assert pitfall in _found(preamble + committed + "\n")
+    _twins(preamble, fine, committed, pitfall)
 
 
 def test_the_same_definitions_written_again_for_serving_are_skew():
@@ -319,8 +323,7 @@ def test_the_label_column_and_a_compared_value_in_sql_are_no_features():
 ])
 def test_realistic_phrasings_of_sound_and_unsound_choices(fine, committed, pitfall):
     preamble = "# Design\n\nRecords logged daily since 2019; tickets and visits; 2% positives.\n\n## Features\n\n"
-    assert pitfall not in _found(preamble + fine + "\n")
-    assert pitfall in _found(preamble + committed + "\n")
+    _twins(preamble, fine, committed, pitfall)
 
 
 def test_a_bold_question_line_of_a_qa_write_up_is_no_finding():
@@ -341,9 +344,9 @@ def test_a_bold_question_line_of_a_qa_write_up_is_no_finding():
      PREPROCESSING),
 ])
 def test_binary_labels_models_and_exclusions_read_as_such(fine, committed, pitfall):
-    preamble = "# Design\n\nRecords logged daily since 2019; 2% positives; a catalogue of items and users.\n\n## Features\n\n"
-    assert pitfall not in _found(preamble + fine + "\n")
-    assert pitfall in _found(preamble + committed + "\n")
+    preamble = ("# Design\n\nRecords logged daily since 2019; 2% positives; a catalogue of items and users.\n\n"
+                "## Features\n\n")
+    _twins(preamble, fine, committed, pitfall)
 
 
 def test_a_pipeline_fitted_on_every_row_in_code_is_flagged():
@@ -353,8 +356,8 @@ def test_a_pipeline_fitted_on_every_row_in_code_is_flagged():
             "scaler = StandardScaler().fit(df[num_cols])\nX_num = scaler.transform(df[num_cols])\n"
             "train, test = split_by_month(df)\n```\n")
     assert PREPROCESSING in _found(code)
-    assert PREPROCESSING not in _found(code.replace('fit_transform(df["description"])', 'fit_transform(train["description"])')
-                                       .replace("fit(df[num_cols])", "fit(train[num_cols])"))
+    on_train = code.replace('fit_transform(df["description"])', 'fit_transform(train["description"])')
+    assert PREPROCESSING not in _found(on_train.replace("fit(df[num_cols])", "fit(train[num_cols])"))
 
 
 def test_a_preprocessing_pipeline_fitted_on_the_whole_frame_before_a_time_split_is_flagged():

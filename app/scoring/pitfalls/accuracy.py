@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from app.scoring.pitfalls.context import Context
-from app.scoring.pitfalls.cues import REJECTION, compile_cue
+from app.scoring.pitfalls.cues import REJECTION, compile_cue, without_asides
 
 _ACCURACY = compile_cue(
     r"\baccuracy\b|\d+(?:\.\d+)?\s?%\s+accurate\b|\baccurate\s+(?:on\s+|in\s+)?\d+(?:\.\d+)?\s?%|\bval_acc\w*|[\"']acc[\"']|\bval acc\b|\bacc\s*[=:]"
@@ -149,7 +147,6 @@ def _makes_headline(ctx: Context, k: int) -> bool:
         _ACCURACY_COMMIT.search(ctx.texts[j]) for j in ctx.neighbours(k, 0, 4) if ctx.windows[j].kind == "table_row")
 
 
-_PAREN = re.compile(r"\([^()]*\)")
 _ACCURACY_KEYS = ("acc", "correct", "right", "agree", "misclass", "classification error", "pred", "same way",
                   "of the time", "wrong", "match")
 
@@ -166,7 +163,7 @@ def detect_accuracy(ctx: Context) -> list[int]:
         return []
     out = []
     for k, text in ctx.having(_ACCURACY_KEYS):
-        said = _PAREN.sub(" ", text)  # a bracket's aside ("(not downsampled)") excuses nothing
+        said = without_asides(text)
         if not _ACCURACY.search(text) or _ACCURACY_EXCUSED.search(said) or REJECTION.search(said) or _PAST.search(text):
             continue
         if not _is_secondary(text) and _makes_headline(ctx, k):

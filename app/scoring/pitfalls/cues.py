@@ -10,6 +10,15 @@ def compile_cue(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.I)
 
 
+_ASIDE = re.compile(r"\([^()]*\)")
+
+
+def without_asides(text: str) -> str:
+    """The text without its brackets: an aside ("(not downsampled)", "(older SDKs didn't record it)")
+    neither rejects nor excuses the statement around it."""
+    return _ASIDE.sub(" ", text)
+
+
 # A window that discusses the option only to reject it, or hypothetically.
 REJECTION = compile_cue(
     r"\b(?:we|they|it|this|that|which)?\s?(?:do|does|did|must|should|will|would|can|could)\s?n[o']t\b"

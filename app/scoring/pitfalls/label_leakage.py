@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.scoring.pitfalls.context import Context
-from app.scoring.pitfalls.cues import DRAFT, REJECTION, compile_cue
+from app.scoring.pitfalls.cues import DRAFT, REJECTION, compile_cue, without_asides
 from app.scoring.pitfalls.preprocessing import names_statistics_over_all
 
 _FEATURE_CONTEXT = compile_cue(
@@ -180,7 +180,6 @@ _EXCLUDED_LEAD = compile_cue(r"\b(?:excluded|not used|removed|rejected|forbidden
 _EXCLUSION = compile_cue(r"\b(?:excluded|we removed|are removed|rejected|leave out|left out|not used|forbidden)\b")
 
 
-_PAREN = re.compile(r"\([^()]*\)")
 _CLAUSE_END = re.compile(r"[,;:()\n]|\s-\s|\|")
 
 
@@ -268,24 +267,29 @@ _SQL_VALUE = re.compile(r"(?:=|<>|!=|\bin\s*\()\s*'[^'\n]*'", re.I)
 _AS_LABEL = re.compile(r"[\w.]+\s+AS\s+(?:label|target|y|outcome)\b", re.I)
 
 
-def _without_subject(title: str, text: str) -> str:
-    """The text without the outcome records that are the document's own subject: a model of dispute
-    outcomes reads the dispute's fields at prediction time, they are not records of a later process."""
-    stems = {t[:5] for t in re.findall(r"[a-z]{5,}", title.lower())}
-    if not stems:
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z]{5,}", text.lower())}
+
+
+def _without_subject(subject: set[str], text: str) -> str:
+    """The text without the outcome records that are the document's own subject (the stems of its title):
+    a model of dispute outcomes reads the dispute's fields at prediction time, they are not records of a
+    later process."""
+    if not subject:
         return text
+
     def keep(m: re.Match) -> str:
-        words = re.findall(r"[a-z]{5,}", m.group(0).lower())
-        return " " if words and all(w[:5] in stems for w in words) else m.group(0)
+        stems = _stems(m.group(0))
+        return " " if stems and stems <= subject else m.group(0)
     return _OUTCOME_FIELD.sub(keep, _OUTCOME_PROCESS.sub(keep, text))
 
 
 def detect_label_leakage(ctx: Context) -> list[int]:
     """Windows that use as a feature what is known only after the prediction time."""
     out = []
-    title = ctx.doc.title or ""
+    subject = _stems(ctx.doc.title or "")
     for k, text in ctx.having(_LEAK_KEYS):
-        text = _without_subject(title, text)
+        text = _without_subject(subject, text)
         w = ctx.windows[k]
         if w.kind == "code":  # the column selected as the label is no feature ("h.final_doc_type AS label"),
             text = _SQL_VALUE.sub(" ", _AS_LABEL.sub(" ", text))  # nor a value compared ("= 'TYPE_CONFIRMED'")
@@ -308,7 +312,7 @@ def detect_label_leakage(ctx: Context) -> list[int]:
         if not (_FEATURE_CONTEXT.search(text) or _in_feature_list(ctx, k)):
             continue
         # a bracket describes a field's values ("empty when the buyer never opened a dispute"): no rejection there
-        if _KNOWN_AT_TIME.search(text) or REJECTION.search(_PAREN.sub(" ", text)) or _NOT_FEATURE.search(text):
+        if _KNOWN_AT_TIME.search(text) or REJECTION.search(without_asides(text)) or _NOT_FEATURE.search(text):
             continue
         if w.kind != "code" and names_statistics_over_all(text):
             continue

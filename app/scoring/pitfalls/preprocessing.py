@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.scoring.pitfalls.context import Context
-from app.scoring.pitfalls.cues import DRAFT, REJECTION, compile_cue
+from app.scoring.pitfalls.cues import DRAFT, REJECTION, compile_cue, without_asides
 
 _STAT_FIT = compile_cue(
     r"\b(?:imput\w*|fill\w*|fillna|medians?|means?|averages?|avg|std|standard deviations?|variances?|"
@@ -243,8 +243,7 @@ def detect_preprocessing(ctx: Context) -> list[int]:
                 hit = _fits_statistics(text)
         if not hit or _excused(text, w.kind == "code") or _OLD_VERSION.search(text) or DRAFT.search(text):
             continue
-        # (a bracket's aside, "older SDK versions didn't record it", rejects nothing)
-        if w.kind != "code" and (REJECTION.search(re.sub(r"\([^()]*\)", " ", text)) or text.rstrip(" *_").endswith("?")):
+        if w.kind != "code" and (REJECTION.search(without_asides(text)) or text.rstrip(" *_").endswith("?")):
             continue  # rejected, or asked about: the design does not do it here
         if ctx.corrected(k, _FIT_ON_TRAIN):
             continue
